@@ -87,12 +87,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+pub mod cache;
 mod error;
 mod inspect;
 pub mod sigv4;
 mod text;
 mod token;
 
+#[cfg(feature = "alloc")]
+pub use cache::TokenCache;
 pub use error::Error;
 pub use inspect::{Encoded, TokenInfo, inspect, verify};
 pub use token::{Credentials, DEFAULT_EXPIRES_IN, Kind, Signer, Target, Token, TokenRequest, token_len, write_token};
