@@ -105,6 +105,14 @@ stop_instance() {
 }
 
 # ------------------------------------------------------------------ start
+start_cleanup() {
+    local rc=$?
+    if [[ $rc -ne 0 && $START_CREATED -eq 1 ]]; then
+        log "start failed; cleaning up"
+        stop_instance "$START_DIR"
+    fi
+}
+
 validate_path() {
     # pam.d options are space-separated and PostgreSQL config values are quoted: keep paths simple.
     [[ "$1" =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "$2 must be an absolute path of [A-Za-z0-9._/+-] (got '$1')"
@@ -152,13 +160,14 @@ cmd_start() {
         dir=$(mktemp -d /tmp/dbtoken-pg.XXXXXX)
     fi
     START_DIR="$dir" START_CREATED=1
+    # From here on, any failure tears the half-built instance down (PAM file included).
+    trap start_cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+
     validate_path "$dir" DBTOKEN_PG_DIR
     chown root:root "$dir"
     chmod 0755 "$dir"
     touch "$dir/$MARKER"
-
-    # From here on, any failure tears the half-built instance down (PAM file included).
-    trap 'rc=$?; if [[ $rc -ne 0 && $START_CREATED -eq 1 ]]; then log "start failed; cleaning up"; stop_instance "$START_DIR"; fi' EXIT
 
     as_pg test -x "$dir" || die "the postgres user cannot reach $dir (a parent directory is not world-searchable)"
 
@@ -180,8 +189,8 @@ cmd_start() {
         --encoding=UTF8 --locale=C --no-sync --no-instructions >"$dir/log/initdb.log" 2>&1 \
         || { cat "$dir/log/initdb.log" >&2; die "initdb failed"; }
 
-    local port svc attempt
-    for attempt in 1 2 3 4 5; do
+    local port svc started=0
+    for _ in 1 2 3 4 5; do
         port="${DBTOKEN_PG_PORT:-$(free_port)}"
         svc="dbtoken-$port"
         if [[ -z "${DBTOKEN_PG_PORT:-}" ]] && { [[ -e "/etc/pam.d/$svc" ]] || port_in_use "$port"; }; then
@@ -196,6 +205,7 @@ cmd_start() {
         configure "$dir" "$port" "$svc" "$host" "$region"
         rm -f "$dir/log/postgres.log"   # fresh per attempt (pg_ctl recreates it as postgres)
         if as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 30 start >"$dir/log/pg_ctl.out" 2>&1; then
+            started=1
             break
         fi
         remove_pam_service "$svc"
@@ -205,9 +215,8 @@ cmd_start() {
             die "pg_ctl start failed"
         fi
         log "port $port was taken; retrying"
-        port=""
     done
-    [[ -n "$port" ]] || die "could not find a free port"
+    [[ $started -eq 1 ]] || die "could not find a free port in 5 attempts"
 
     # Roles. rds_iam is what RDS grants IAM users; here it only adds realism.
     local sql="CREATE ROLE rds_iam NOLOGIN;"
@@ -229,7 +238,7 @@ cmd_start() {
         echo "export DBTOKEN_PG_SOCKET_DIR=$dir/run"
         echo "export DBTOKEN_PG_PAM_SERVICE=$svc"
     } >"$dir/env"
-    trap - EXIT
+    trap - EXIT INT TERM HUP
     log "PostgreSQL on 127.0.0.1:$port (state $dir, PAM service $svc, tokens for $host:$port in $region)"
     cat "$dir/env"
 }

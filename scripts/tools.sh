@@ -126,6 +126,7 @@ cmd_wasm() {
             say "$t" "already installed"
         else
             local t0; t0=$(now)
+            # shellcheck disable=SC2016
             run_logged "rustup-target-$t" bash -c 'cd "$1" && rustup target add "$2"' _ "$REPO" "$t"
             say "$t" "installed ($(took "$t0"))"
         fi
@@ -179,6 +180,7 @@ cmd_python() {
     local venv="$CACHE/venv" specs=("maturin==$MATURIN_VERSION" "pytest==$PYTEST_VERSION" "$@")
     local stamp="$venv/.dbtoken-requests" key="${specs[*]}" cacheable=1 s
     for s in "${specs[@]}"; do [[ "$s" != -* ]] || cacheable=0; done
+    local t0; t0=$(now)
     lock venv
     make_venv "$venv"
     # Skip pip (and the network) when this exact request was satisfied before and nothing is
@@ -190,7 +192,6 @@ cmd_python() {
         done
         return
     fi
-    local t0; t0=$(now)
     run_logged pip-venv "$venv/bin/python" -m pip install -q --disable-pip-version-check "${specs[@]}"
     venv_versions "$venv/bin/python" "${specs[@]}" | while read -r n ver; do
         [[ "$ver" != MISSING ]] || die "python: $n not importable after pip install"

@@ -394,25 +394,6 @@ fn feed_canon<T: Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, raw: &[u8]) {
     h.put(chunk.get(..n).unwrap_or(&[]));
 }
 
-fn feed_encoded<T: Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, raw: &[u8], keep_slash: bool) {
-    let mut rest = raw;
-    while !rest.is_empty() {
-        let run = rest
-            .iter()
-            .take_while(|&&b| is_unreserved(b) || (keep_slash && b == b'/'))
-            .count();
-        let (plain, tail) = rest.split_at(run);
-        h.put(plain);
-        match tail.split_first() {
-            Some((&b, after)) => {
-                h.put(&pct(b));
-                rest = after;
-            }
-            None => break,
-        }
-    }
-}
-
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -462,7 +443,8 @@ const RESERVED_PARAMS: [&[u8]; 7] = [
 /// signing parameters follow in the order X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
 /// X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Security-Token, X-Amz-Signature (botocore's).
 /// For signing, parameters are decoded, RFC 3986-encoded and sorted; the path is normalised
-/// (if asked) and encoded once more (every service but S3 double-encodes paths).
+/// (if asked), and each path segment is decoded and RFC 3986-encoded like the parameters
+/// (what the official suite expects of `/example%20space/` and `/ሴ` alike).
 pub fn presign<'b, T: Trace + ?Sized>(
     cache: &mut KeyCache,
     request: &HttpRequest<'_>,
@@ -571,7 +553,12 @@ pub fn presign<'b, T: Trace + ?Sized>(
     if options.normalize_path {
         feed_normalized_path(&mut h, request.path.as_bytes())?;
     } else {
-        feed_encoded(&mut h, request.path.as_bytes(), true);
+        for (i, seg) in request.path.as_bytes().split(|&b| b == b'/').enumerate() {
+            if i > 0 {
+                h.put(b"/");
+            }
+            feed_canon(&mut h, seg);
+        }
     }
     h.put(b"\n");
     {
@@ -685,7 +672,7 @@ fn feed_normalized_path<T: Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, path:
         if i > 0 {
             h.put(b"/");
         }
-        feed_encoded(h, seg, false);
+        feed_canon(h, seg);
     }
     if trailing && depth > 0 {
         h.put(b"/");
