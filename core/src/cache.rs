@@ -45,7 +45,11 @@ fn fingerprint(req: &TokenRequest<'_>) -> [u8; 32] {
         h.update(b);
     };
     match req.target {
-        Target::Rds { hostname, port, username } => {
+        Target::Rds {
+            hostname,
+            port,
+            username,
+        } => {
             field(b"rds");
             field(hostname.as_bytes());
             field(&port.to_le_bytes());
@@ -56,7 +60,11 @@ fn fingerprint(req: &TokenRequest<'_>) -> [u8; 32] {
             field(hostname.as_bytes());
             field(&[u8::from(admin)]);
         }
-        Target::ElastiCache { cache_name, user_id, serverless } => {
+        Target::ElastiCache {
+            cache_name,
+            user_id,
+            serverless,
+        } => {
             field(b"elasticache");
             field(cache_name.as_bytes());
             field(user_id.as_bytes());
@@ -81,7 +89,11 @@ fn fingerprint(req: &TokenRequest<'_>) -> [u8; 32] {
 impl TokenCache {
     /// A cache that refreshes `refresh_margin` seconds before expiry.
     pub fn new(refresh_margin: u64) -> Self {
-        TokenCache { signer: Signer::new(), refresh_margin, entry: None }
+        TokenCache {
+            signer: Signer::new(),
+            refresh_margin,
+            entry: None,
+        }
     }
 
     /// The refresh margin in seconds.
@@ -94,7 +106,9 @@ impl TokenCache {
     pub fn get(&mut self, req: &TokenRequest<'_>, now: u64) -> Result<&OwnedToken, Error> {
         let fp = fingerprint(req);
         let fresh = self.entry.as_ref().is_some_and(|(f, t)| {
-            *f == fp && now >= t.signing_time && now.saturating_add(self.refresh_margin) < t.expires_at
+            *f == fp
+                && now >= t.signing_time
+                && now.saturating_add(self.refresh_margin) < t.expires_at
         });
         if !fresh {
             self.entry = None;
@@ -103,7 +117,10 @@ impl TokenCache {
             let token = self.signer.token(&req)?;
             self.entry = Some((fp, token));
         }
-        self.entry.as_ref().map(|(_, t)| t).ok_or(Error::BufferTooSmall)
+        self.entry
+            .as_ref()
+            .map(|(_, t)| t)
+            .ok_or(Error::BufferTooSmall)
     }
 
     /// [`get`](Self::get), returning only the text.
@@ -118,6 +135,7 @@ impl TokenCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::Credentials;
@@ -132,7 +150,8 @@ mod tests {
         assert_eq!(cache.get(&req, 1_869).unwrap(), &t0);
         let t1 = cache.get(&req, 1_870).unwrap().clone();
         assert_eq!(t1.signing_time, 1_870);
-        let other = TokenRequest::rds("db.example.com", 5432, "v", creds, 0).with_region("us-east-1");
+        let other =
+            TokenRequest::rds("db.example.com", 5432, "v", creds, 0).with_region("us-east-1");
         assert_ne!(cache.get(&other, 1_871).unwrap().token, t1.token);
     }
 
@@ -143,6 +162,9 @@ mod tests {
         let mut cache = TokenCache::new(30);
         let t = cache.get(&req, 1_000).unwrap();
         assert_eq!(t.expires_at, 1_100);
-        assert_eq!(cache.get(&req, 1_100).unwrap_err(), Error::CredentialsExpired);
+        assert_eq!(
+            cache.get(&req, 1_100).unwrap_err(),
+            Error::CredentialsExpired
+        );
     }
 }

@@ -127,29 +127,67 @@ impl Error {
     /// A one-sentence explanation with the fix, never containing input values or secrets.
     pub const fn message(&self) -> &'static str {
         match self {
-            Error::EmptyHost => "the host name is empty: pass the database endpoint (or the cache/cluster name)",
+            Error::EmptyHost => {
+                "the host name is empty: pass the database endpoint (or the cache/cluster name)"
+            }
             Error::EmptyUser => "the database user name is empty",
-            Error::EmptyRegion => "the region is an empty string: pass a region such as us-east-1, or none to read it from the endpoint",
+            Error::EmptyRegion => {
+                "the region is an empty string: pass a region such as us-east-1, or none to read it from the endpoint"
+            }
             Error::EmptyAccessKeyId => "the access key id is empty",
             Error::EmptySecretAccessKey => "the secret access key is empty",
-            Error::HostHasScheme => "the host starts with a scheme (https://, postgres://): pass the bare endpoint, e.g. mydb.abc123.us-east-1.rds.amazonaws.com",
-            Error::HostHasPath => "the host contains a path ('/'): pass the bare endpoint without a database name or path",
-            Error::HostHasQuery => "the host contains a query or fragment ('?' or '#'): pass the bare endpoint",
-            Error::HostHasUserinfo => "the host contains user information ('@'): pass the bare endpoint and the user name separately",
-            Error::HostHasWhitespace => "the host contains whitespace or a control character (a stray newline from a file or shell?)",
-            Error::HostHasPort => "the host contains ':port': pass the port as its own argument (Aurora DSQL, ElastiCache and MemoryDB take none); bracket IPv6 literals",
-            Error::InvalidHost => "the host contains a character not allowed in a DNS name or IP literal: pass the bare endpoint",
-            Error::InvalidPort => "the port is 0: pass the port the database listens on (e.g. 5432 or 3306)",
-            Error::ExpiryOutOfRange => "the expiry is out of range: 1 to 900 seconds (Aurora DSQL: 1 to 604800)",
-            Error::InvalidRegion => "the region is not an AWS region name (lower-case, like us-east-1 or us-gov-west-1)",
-            Error::RegionMismatch => "the region contradicts the region in the endpoint host name: the token would be rejected",
-            Error::RegionRequired => "no region given and none can be read from the host: pass the region",
-            Error::CredentialsExpired => "the credentials expired at or before the signing time: refresh them",
-            Error::InvalidSigningTime => "the signing time is outside the supported range (up to 9999-12-31T23:59:59Z)",
+            Error::HostHasScheme => {
+                "the host starts with a scheme (https://, postgres://): pass the bare endpoint, e.g. mydb.abc123.us-east-1.rds.amazonaws.com"
+            }
+            Error::HostHasPath => {
+                "the host contains a path ('/'): pass the bare endpoint without a database name or path"
+            }
+            Error::HostHasQuery => {
+                "the host contains a query or fragment ('?' or '#'): pass the bare endpoint"
+            }
+            Error::HostHasUserinfo => {
+                "the host contains user information ('@'): pass the bare endpoint and the user name separately"
+            }
+            Error::HostHasWhitespace => {
+                "the host contains whitespace or a control character (a stray newline from a file or shell?)"
+            }
+            Error::HostHasPort => {
+                "the host contains ':port': pass the port as its own argument (Aurora DSQL, ElastiCache and MemoryDB take none); bracket IPv6 literals"
+            }
+            Error::InvalidHost => {
+                "the host contains a character not allowed in a DNS name or IP literal: pass the bare endpoint"
+            }
+            Error::InvalidPort => {
+                "the port is 0: pass the port the database listens on (e.g. 5432 or 3306)"
+            }
+            Error::ExpiryOutOfRange => {
+                "the expiry is out of range: 1 to 900 seconds (Aurora DSQL: 1 to 604800)"
+            }
+            Error::InvalidRegion => {
+                "the region is not an AWS region name (lower-case, like us-east-1 or us-gov-west-1)"
+            }
+            Error::RegionMismatch => {
+                "the region contradicts the region in the endpoint host name: the token would be rejected"
+            }
+            Error::RegionRequired => {
+                "no region given and none can be read from the host: pass the region"
+            }
+            Error::CredentialsExpired => {
+                "the credentials expired at or before the signing time: refresh them"
+            }
+            Error::InvalidSigningTime => {
+                "the signing time is outside the supported range (up to 9999-12-31T23:59:59Z)"
+            }
             Error::BufferTooSmall => "the output buffer is too small for the token",
-            Error::InvalidRequest => "the request to presign is malformed (method, reserved X-Amz-* parameter, or too many parameters or headers)",
-            Error::MalformedToken => "the text is not a presigned IAM auth token (host[:port]/?Action=...&X-Amz-Signature=...)",
-            Error::SignatureMismatch => "the token's signature does not match: wrong secret, or the token was altered",
+            Error::InvalidRequest => {
+                "the request to presign is malformed (method, reserved X-Amz-* parameter, or too many parameters or headers)"
+            }
+            Error::MalformedToken => {
+                "the text is not a presigned IAM auth token (host[:port]/?Action=...&X-Amz-Signature=...)"
+            }
+            Error::SignatureMismatch => {
+                "the token's signature does not match: wrong secret, or the token was altered"
+            }
             Error::TokenExpired => "the token has expired",
             Error::TokenNotYetValid => "the token's signing time is in the future",
         }

@@ -2,10 +2,10 @@
 
 use core::fmt;
 
+use crate::Error;
 use crate::sigv4::{self, CanonicalHasher, Scope};
 use crate::text::{self, hex_val};
 use crate::token::{Kind, region_from_host};
-use crate::Error;
 
 /// A percent-encoded slice of a token (a user name, an access key id), not decoded until asked.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -205,8 +205,13 @@ fn parse_port(digits: &[u8]) -> Result<u16, Error> {
     if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(Error::MalformedToken);
     }
-    let v = digits.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
-    u16::try_from(v).ok().filter(|&p| p != 0).ok_or(Error::MalformedToken)
+    let v = digits
+        .iter()
+        .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+    u16::try_from(v)
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or(Error::MalformedToken)
 }
 
 fn as_str(b: &[u8]) -> Result<&str, Error> {
@@ -220,7 +225,9 @@ fn credential_parts(v: &[u8]) -> Option<[&[u8]; 5]> {
     let mut start = 0usize;
     let mut i = 0usize;
     while i < v.len() {
-        if v.get(i..i + 3).is_some_and(|w| w.eq_ignore_ascii_case(b"%2F")) {
+        if v.get(i..i + 3)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"%2F"))
+        {
             *parts.get_mut(n)? = v.get(start..i)?;
             n += 1;
             i += 3;
@@ -236,11 +243,17 @@ fn credential_parts(v: &[u8]) -> Option<[&[u8]; 5]> {
 /// Parses a token without copying. Accepts any parameter order.
 pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
     let bytes = token.as_bytes();
-    let slash = bytes.iter().position(|&b| b == b'/').ok_or(Error::MalformedToken)?;
+    let slash = bytes
+        .iter()
+        .position(|&b| b == b'/')
+        .ok_or(Error::MalformedToken)?;
     let (authority, rest) = bytes.split_at(slash);
     let query = rest.strip_prefix(b"/?").ok_or(Error::MalformedToken)?;
     let (host, port) = if authority.first() == Some(&b'[') {
-        let close = authority.iter().position(|&b| b == b']').ok_or(Error::MalformedToken)?;
+        let close = authority
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or(Error::MalformedToken)?;
         let host = authority.get(..=close).ok_or(Error::MalformedToken)?;
         match authority.get(close + 1..).unwrap_or(&[]) {
             [] => (host, None),
@@ -267,7 +280,13 @@ pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
         *params.get_mut(n).ok_or(Error::MalformedToken)? = (k, v);
         n += 1;
     }
-    let get = |key: &[u8]| params.iter().take(n).find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let get = |key: &[u8]| {
+        params
+            .iter()
+            .take(n)
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    };
     let known: [&[u8]; 11] = [
         b"Action",
         b"DBUser",
@@ -284,7 +303,9 @@ pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
     if params.iter().take(n).any(|(k, _)| !known.contains(k)) {
         return Err(Error::MalformedToken);
     }
-    if get(b"X-Amz-Algorithm") != Some(sigv4::ALGORITHM.as_bytes()) || get(b"X-Amz-SignedHeaders") != Some(b"host") {
+    if get(b"X-Amz-Algorithm") != Some(sigv4::ALGORITHM.as_bytes())
+        || get(b"X-Amz-SignedHeaders") != Some(b"host")
+    {
         return Err(Error::MalformedToken);
     }
     let action = get(b"Action").ok_or(Error::MalformedToken)?;
@@ -294,14 +315,25 @@ pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
     if expires.is_empty() || expires.len() > 6 || !expires.iter().all(u8::is_ascii_digit) {
         return Err(Error::MalformedToken);
     }
-    let expires_in = expires.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+    let expires_in = expires
+        .iter()
+        .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
     let signature = get(b"X-Amz-Signature").ok_or(Error::MalformedToken)?;
-    if signature.len() != 64 || !signature.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+    if signature.len() != 64
+        || !signature
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    {
         return Err(Error::MalformedToken);
     }
     let [akid, scope_date, region, service, terminator] =
-        credential_parts(get(b"X-Amz-Credential").ok_or(Error::MalformedToken)?).ok_or(Error::MalformedToken)?;
-    if akid.is_empty() || terminator != b"aws4_request" || Some(scope_date) != date.get(..8) || !crate::token::is_region(region) {
+        credential_parts(get(b"X-Amz-Credential").ok_or(Error::MalformedToken)?)
+            .ok_or(Error::MalformedToken)?;
+    if akid.is_empty()
+        || terminator != b"aws4_request"
+        || Some(scope_date) != date.get(..8)
+        || !crate::token::is_region(region)
+    {
         return Err(Error::MalformedToken);
     }
     let kind = match service {
@@ -325,8 +357,14 @@ pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
         _ => user.is_some_and(|u| !u.is_empty()),
     };
     let resource = get(b"ResourceType");
-    let resource_ok = resource.is_none() || (kind == Kind::ElastiCache && resource == Some(b"ServerlessCache"));
-    if !action_ok || !user_ok || !resource_ok || expires_in == 0 || expires_in > kind.max_expires_in() {
+    let resource_ok =
+        resource.is_none() || (kind == Kind::ElastiCache && resource == Some(b"ServerlessCache"));
+    if !action_ok
+        || !user_ok
+        || !resource_ok
+        || expires_in == 0
+        || expires_in > kind.max_expires_in()
+    {
         return Err(Error::MalformedToken);
     }
     let session = get(b"X-Amz-Security-Token");
@@ -353,7 +391,11 @@ pub fn inspect(token: &str) -> Result<TokenInfo<'_>, Error> {
 /// Recomputes the signature of `token` with `secret_access_key` (constant-time compare) and
 /// checks its validity window at `now` (Unix seconds). This is what a local emulator of IAM
 /// database authentication, or a test, needs.
-pub fn verify<'a>(token: &'a str, secret_access_key: &str, now: u64) -> Result<TokenInfo<'a>, Error> {
+pub fn verify<'a>(
+    token: &'a str,
+    secret_access_key: &str,
+    now: u64,
+) -> Result<TokenInfo<'a>, Error> {
     let info = inspect(token)?;
     if secret_access_key.is_empty() {
         return Err(Error::EmptySecretAccessKey);
@@ -408,7 +450,11 @@ fn put_recanonical<T: sigv4::Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, v: 
     let mut chunk = [0u8; 48];
     let mut n = 0usize;
     for b in e.bytes() {
-        let enc: &[u8] = if text::is_unreserved(b) { &[b] } else { &text::pct(b) };
+        let enc: &[u8] = if text::is_unreserved(b) {
+            &[b]
+        } else {
+            &text::pct(b)
+        };
         for &c in enc {
             if let Some(slot) = chunk.get_mut(n) {
                 *slot = c;

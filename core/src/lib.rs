@@ -99,7 +99,10 @@ mod token;
 pub use cache::TokenCache;
 pub use error::Error;
 pub use inspect::{Encoded, TokenInfo, inspect, verify};
-pub use token::{Credentials, DEFAULT_EXPIRES_IN, Kind, Signer, Target, Token, TokenRequest, token_len, write_token};
+pub use token::{
+    Credentials, DEFAULT_EXPIRES_IN, Kind, Signer, Target, Token, TokenRequest, token_len,
+    write_token,
+};
 
 /// Length of `input` once percent-encoded for a URL (see [`url_encode`]).
 pub fn url_encoded_len(input: &str) -> usize {

@@ -47,7 +47,10 @@ pub(crate) struct CanonicalHasher<'t, T: Trace + ?Sized> {
 
 impl<'t, T: Trace + ?Sized> CanonicalHasher<'t, T> {
     pub(crate) fn new(trace: &'t mut T) -> Self {
-        CanonicalHasher { hash: Sha256::new(), trace }
+        CanonicalHasher {
+            hash: Sha256::new(),
+            trace,
+        }
     }
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
@@ -71,7 +74,11 @@ impl<'a> Scope<'a> {
     pub(crate) fn new(amz_date: &[u8; 16], region: &'a [u8], service: &'a [u8]) -> Self {
         let mut date = [0u8; 8];
         date.copy_from_slice(amz_date.get(..8).unwrap_or(&[0; 8]));
-        Scope { date, region, service }
+        Scope {
+            date,
+            region,
+            service,
+        }
     }
 }
 
@@ -193,7 +200,11 @@ impl fmt::Debug for KeyCache {
 impl KeyCache {
     /// An empty cache.
     pub const fn new() -> Self {
-        KeyCache { entry: None, hits: 0, misses: 0 }
+        KeyCache {
+            entry: None,
+            hits: 0,
+            misses: 0,
+        }
     }
 
     /// Drops the cached key (zeroizing it).
@@ -207,11 +218,11 @@ impl KeyCache {
     }
 
     pub(crate) fn key(&mut self, secret: &[u8], scope: &Scope<'_>) -> HmacSha256 {
-        if let Some(entry) = &self.entry {
-            if entry.matches(secret, scope) {
-                self.hits = self.hits.wrapping_add(1);
-                return entry.key.clone();
-            }
+        if let Some(entry) = &self.entry
+            && entry.matches(secret, scope)
+        {
+            self.hits = self.hits.wrapping_add(1);
+            return entry.key.clone();
         }
         self.misses = self.misses.wrapping_add(1);
         let key = derive_signing_key(secret, scope);
@@ -278,7 +289,11 @@ pub(crate) fn signature<T: Trace + ?Sized>(
 }
 
 /// Writes `X-Amz-Credential`'s encoded value: `AKID%2FYYYYMMDD%2Fregion%2Fservice%2Faws4_request`.
-pub(crate) fn put_credential(out: &mut Cursor<'_>, access_key_id: &[u8], scope: &Scope<'_>) -> Result<(), Error> {
+pub(crate) fn put_credential(
+    out: &mut Cursor<'_>,
+    access_key_id: &[u8],
+    scope: &Scope<'_>,
+) -> Result<(), Error> {
     out.put_encoded(access_key_id)?;
     out.put(b"%2F")?;
     out.put(&scope.date)?;
@@ -340,7 +355,11 @@ struct Canon<'a> {
 
 impl<'a> Canon<'a> {
     fn new(raw: &'a [u8]) -> Self {
-        Canon { raw, pending: [0; 3], next_pending: 3 }
+        Canon {
+            raw,
+            pending: [0; 3],
+            next_pending: 3,
+        }
     }
 }
 
@@ -468,19 +487,33 @@ pub fn presign<'b, T: Trace + ?Sized>(
     if options.signing_time > text::MAX_UNIX_TIME {
         return Err(Error::InvalidSigningTime);
     }
-    if credentials.expires_at.is_some_and(|e| e <= options.signing_time) {
+    if credentials
+        .expires_at
+        .is_some_and(|e| e <= options.signing_time)
+    {
         return Err(Error::CredentialsExpired);
     }
 
     // Query parameters, sorted by canonical key then value.
     let mut params: [(&[u8], &[u8]); PRESIGN_MAX_ITEMS] = [(&[], &[]); PRESIGN_MAX_ITEMS];
     let mut n_params = 0usize;
-    for piece in request.query.as_bytes().split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+    for piece in request
+        .query
+        .as_bytes()
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+    {
         let (k, v) = match piece.iter().position(|&b| b == b'=') {
-            Some(i) => (piece.get(..i).unwrap_or(&[]), piece.get(i + 1..).unwrap_or(&[])),
+            Some(i) => (
+                piece.get(..i).unwrap_or(&[]),
+                piece.get(i + 1..).unwrap_or(&[]),
+            ),
             None => (piece, &[][..]),
         };
-        if RESERVED_PARAMS.iter().any(|r| Canon::new(k).eq(r.iter().copied())) {
+        if RESERVED_PARAMS
+            .iter()
+            .any(|r| Canon::new(k).eq(r.iter().copied()))
+        {
             return Err(Error::InvalidRequest);
         }
         *params.get_mut(n_params).ok_or(Error::InvalidRequest)? = (k, v);
@@ -494,7 +527,8 @@ pub fn presign<'b, T: Trace + ?Sized>(
     });
 
     // Headers, sorted by lower-case name, duplicates in their original order.
-    let mut headers: [(&[u8], &[u8], usize); PRESIGN_MAX_ITEMS] = [(&[], &[], 0); PRESIGN_MAX_ITEMS];
+    let mut headers: [(&[u8], &[u8], usize); PRESIGN_MAX_ITEMS] =
+        [(&[], &[], 0); PRESIGN_MAX_ITEMS];
     for (i, (name, value)) in request.headers.iter().enumerate() {
         if name.is_empty() || name.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f) {
             return Err(Error::InvalidRequest);
@@ -581,12 +615,14 @@ pub fn presign<'b, T: Trace + ?Sized>(
             (b"X-Amz-Security-Token", token),
             (b"X-Amz-SignedHeaders", signed_headers),
         ];
-        let auth = auth
-            .iter()
-            .filter(|(k, _)| *k != b"X-Amz-Security-Token" || (session_token.is_some() && options.sign_session_token));
+        let auth = auth.iter().filter(|(k, _)| {
+            *k != b"X-Amz-Security-Token" || (session_token.is_some() && options.sign_session_token)
+        });
         let mut auth = auth.peekable();
         for (k, v) in params.iter() {
-            while let Some((ak, av)) = auth.next_if(|(ak, _)| ak.iter().copied().cmp(Canon::new(k)) == Ordering::Less) {
+            while let Some((ak, av)) =
+                auth.next_if(|(ak, _)| ak.iter().copied().cmp(Canon::new(k)) == Ordering::Less)
+            {
                 sep(&mut h);
                 h.put(ak);
                 h.put(b"=");
@@ -648,7 +684,10 @@ pub fn presign<'b, T: Trace + ?Sized>(
     core::str::from_utf8(out.into_written()).map_err(|_| Error::InvalidRequest)
 }
 
-fn feed_normalized_path<T: Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, path: &[u8]) -> Result<(), Error> {
+fn feed_normalized_path<T: Trace + ?Sized>(
+    h: &mut CanonicalHasher<'_, T>,
+    path: &[u8],
+) -> Result<(), Error> {
     let mut stack: [&[u8]; PRESIGN_MAX_ITEMS] = [&[]; PRESIGN_MAX_ITEMS];
     let mut depth = 0usize;
     let mut trailing = false;

@@ -127,7 +127,25 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 /// Inverse of [`amz_date`]: parses `YYYYMMDDTHHMMSSZ`.
 pub(crate) fn parse_amz_date(s: &[u8]) -> Option<u64> {
-    let [y0, y1, y2, y3, mo0, mo1, d0, d1, b'T', h0, h1, mi0, mi1, s0, s1, b'Z'] = *s else {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        mo0,
+        mo1,
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        mi0,
+        mi1,
+        s0,
+        s1,
+        b'Z',
+    ] = *s
+    else {
         return None;
     };
     let num = |ds: &[u8]| -> Option<u64> {
@@ -139,7 +157,13 @@ pub(crate) fn parse_amz_date(s: &[u8]) -> Option<u64> {
     let m = num(&[mo0, mo1])?;
     let d = num(&[d0, d1])?;
     let (hh, mm, ss) = (num(&[h0, h1])?, num(&[mi0, mi1])?, num(&[s0, s1])?);
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || hh > 23 || mm > 59 || ss > 59 {
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || d == 0
+        || hh > 23
+        || mm > 59
+        || ss > 59
+    {
         return None;
     }
     let days = days_from_civil(y, m, d)?;
@@ -175,7 +199,10 @@ impl<'b> Cursor<'b> {
     }
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let end = self.pos.checked_add(bytes.len()).ok_or(Error::BufferTooSmall)?;
+        let end = self
+            .pos
+            .checked_add(bytes.len())
+            .ok_or(Error::BufferTooSmall)?;
         self.buf
             .get_mut(self.pos..end)
             .ok_or(Error::BufferTooSmall)?
@@ -185,8 +212,14 @@ impl<'b> Cursor<'b> {
     }
     /// Writes `input` lower-cased (ASCII).
     pub(crate) fn put_lower(&mut self, input: &[u8]) -> Result<(), Error> {
-        let end = self.pos.checked_add(input.len()).ok_or(Error::BufferTooSmall)?;
-        let dst = self.buf.get_mut(self.pos..end).ok_or(Error::BufferTooSmall)?;
+        let end = self
+            .pos
+            .checked_add(input.len())
+            .ok_or(Error::BufferTooSmall)?;
+        let dst = self
+            .buf
+            .get_mut(self.pos..end)
+            .ok_or(Error::BufferTooSmall)?;
         for (d, s) in dst.iter_mut().zip(input) {
             *d = s.to_ascii_lowercase();
         }
@@ -226,6 +259,7 @@ impl<'b> Cursor<'b> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -2,9 +2,9 @@
 
 use core::fmt;
 
+use crate::Error;
 use crate::sigv4::{self, CanonicalHasher, KeyCache, Scope, Trace};
 use crate::text::{self, Cursor, Decimal, amz_date, encoded_len};
-use crate::Error;
 
 /// AWS credentials, borrowed. `Debug` shows the access key id only.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,12 @@ pub struct Credentials<'a> {
 impl<'a> Credentials<'a> {
     /// Long-term credentials.
     pub const fn new(access_key_id: &'a str, secret_access_key: &'a str) -> Self {
-        Credentials { access_key_id, secret_access_key, session_token: None, expires_at: None }
+        Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: None,
+            expires_at: None,
+        }
     }
     /// Adds a session token (temporary credentials).
     #[must_use]
@@ -174,23 +179,71 @@ impl<'a> TokenRequest<'a> {
     /// A request for `target` signed at `signing_time` (Unix seconds), region from the host,
     /// 900 s expiry.
     pub const fn new(target: Target<'a>, credentials: Credentials<'a>, signing_time: u64) -> Self {
-        TokenRequest { target, credentials, region: None, expires_in: DEFAULT_EXPIRES_IN, signing_time }
+        TokenRequest {
+            target,
+            credentials,
+            region: None,
+            expires_in: DEFAULT_EXPIRES_IN,
+            signing_time,
+        }
     }
     /// RDS / Aurora / RDS Proxy.
-    pub const fn rds(hostname: &'a str, port: u16, username: &'a str, credentials: Credentials<'a>, signing_time: u64) -> Self {
-        Self::new(Target::Rds { hostname, port, username }, credentials, signing_time)
+    pub const fn rds(
+        hostname: &'a str,
+        port: u16,
+        username: &'a str,
+        credentials: Credentials<'a>,
+        signing_time: u64,
+    ) -> Self {
+        Self::new(
+            Target::Rds {
+                hostname,
+                port,
+                username,
+            },
+            credentials,
+            signing_time,
+        )
     }
     /// Aurora DSQL (`admin`: `DbConnectAdmin`).
-    pub const fn dsql(hostname: &'a str, admin: bool, credentials: Credentials<'a>, signing_time: u64) -> Self {
+    pub const fn dsql(
+        hostname: &'a str,
+        admin: bool,
+        credentials: Credentials<'a>,
+        signing_time: u64,
+    ) -> Self {
         Self::new(Target::Dsql { hostname, admin }, credentials, signing_time)
     }
     /// ElastiCache.
-    pub const fn elasticache(cache_name: &'a str, user_id: &'a str, serverless: bool, credentials: Credentials<'a>, signing_time: u64) -> Self {
-        Self::new(Target::ElastiCache { cache_name, user_id, serverless }, credentials, signing_time)
+    pub const fn elasticache(
+        cache_name: &'a str,
+        user_id: &'a str,
+        serverless: bool,
+        credentials: Credentials<'a>,
+        signing_time: u64,
+    ) -> Self {
+        Self::new(
+            Target::ElastiCache {
+                cache_name,
+                user_id,
+                serverless,
+            },
+            credentials,
+            signing_time,
+        )
     }
     /// MemoryDB.
-    pub const fn memorydb(cluster_name: &'a str, user: &'a str, credentials: Credentials<'a>, signing_time: u64) -> Self {
-        Self::new(Target::MemoryDb { cluster_name, user }, credentials, signing_time)
+    pub const fn memorydb(
+        cluster_name: &'a str,
+        user: &'a str,
+        credentials: Credentials<'a>,
+        signing_time: u64,
+    ) -> Self {
+        Self::new(
+            Target::MemoryDb { cluster_name, user },
+            credentials,
+            signing_time,
+        )
     }
     /// Sets the region.
     #[must_use]
@@ -235,15 +288,24 @@ pub(crate) fn check_host(host: &[u8]) -> Result<(), Error> {
         return Err(Error::HostHasWhitespace);
     }
     if let Some(rest) = host.strip_prefix(b"[") {
-        let close = rest.iter().position(|&b| b == b']').ok_or(Error::InvalidHost)?;
+        let close = rest
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or(Error::InvalidHost)?;
         let (inner, after) = rest.split_at(close);
         let after = after.get(1..).unwrap_or(&[]);
         if !after.is_empty() {
-            return Err(if after.first() == Some(&b':') { Error::HostHasPort } else { Error::InvalidHost });
+            return Err(if after.first() == Some(&b':') {
+                Error::HostHasPort
+            } else {
+                Error::InvalidHost
+            });
         }
         let ok = inner.len() >= 2
             && inner.contains(&b':')
-            && inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+            && inner
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
         return if ok { Ok(()) } else { Err(Error::InvalidHost) };
     }
     let colons = host.iter().filter(|&&b| b == b':').count();
@@ -257,7 +319,10 @@ pub(crate) fn check_host(host: &[u8]) -> Result<(), Error> {
     if colons > 0 {
         return Err(Error::InvalidHost);
     }
-    if host.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+    if host
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    {
         Ok(())
     } else {
         Err(Error::InvalidHost)
@@ -318,7 +383,10 @@ impl RegionBuf {
         for (d, s) in buf.iter_mut().zip(label) {
             *d = s.to_ascii_lowercase();
         }
-        let r = RegionBuf { buf, len: label.len() };
+        let r = RegionBuf {
+            buf,
+            len: label.len(),
+        };
         is_region(r.as_bytes()).then_some(r)
     }
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -331,7 +399,11 @@ impl RegionBuf {
 pub(crate) fn region_from_host(host: &[u8]) -> Option<RegionBuf> {
     if let Some(rest) = strip_suffix_ci(host, b".rds.amazonaws.com") {
         let (head, label) = split_last_label(rest);
-        return if head.is_empty() { None } else { RegionBuf::from_label(label) };
+        return if head.is_empty() {
+            None
+        } else {
+            RegionBuf::from_label(label)
+        };
     }
     if let Some(rest) = strip_suffix_ci(host, b".amazonaws.com.cn") {
         let (head, label) = split_last_label(rest);
@@ -386,19 +458,57 @@ struct Plan<'a> {
     session_token: Option<&'a [u8]>,
 }
 
+/// Host, port, action, serverless flag and the user parameter of a target.
+type TargetParts<'a> = (
+    &'a str,
+    Option<u16>,
+    &'static [u8],
+    bool,
+    Option<(&'static [u8], &'a str)>,
+);
+
 fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
     let creds = &req.credentials;
     creds.check()?;
     let kind = req.target.kind();
-    let (host, port, action, serverless, user): (&str, Option<u16>, &'static [u8], bool, Option<(&'static [u8], &str)>) =
-        match req.target {
-            Target::Rds { hostname, port, username } => (hostname, Some(port), b"connect", false, Some((b"DBUser", username))),
-            Target::Dsql { hostname, admin } => {
-                (hostname, None, if admin { b"DbConnectAdmin" } else { b"DbConnect" }, false, None)
-            }
-            Target::ElastiCache { cache_name, user_id, serverless } => (cache_name, None, b"connect", serverless, Some((b"User", user_id))),
-            Target::MemoryDb { cluster_name, user } => (cluster_name, None, b"connect", false, Some((b"User", user))),
-        };
+    let (host, port, action, serverless, user): TargetParts<'a> = match req.target {
+        Target::Rds {
+            hostname,
+            port,
+            username,
+        } => (
+            hostname,
+            Some(port),
+            b"connect",
+            false,
+            Some((b"DBUser", username)),
+        ),
+        Target::Dsql { hostname, admin } => (
+            hostname,
+            None,
+            if admin {
+                b"DbConnectAdmin"
+            } else {
+                b"DbConnect"
+            },
+            false,
+            None,
+        ),
+        Target::ElastiCache {
+            cache_name,
+            user_id,
+            serverless,
+        } => (
+            cache_name,
+            None,
+            b"connect",
+            serverless,
+            Some((b"User", user_id)),
+        ),
+        Target::MemoryDb { cluster_name, user } => {
+            (cluster_name, None, b"connect", false, Some((b"User", user)))
+        }
+    };
     check_host(host.as_bytes())?;
     if user.is_some_and(|(_, u)| u.is_empty()) {
         return Err(Error::EmptyUser);
@@ -414,7 +524,10 @@ fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
     }
     let mut expires_in = req.expires_in;
     if let Some(cred_expiry) = creds.expires_at {
-        let left = cred_expiry.checked_sub(req.signing_time).filter(|&l| l > 0).ok_or(Error::CredentialsExpired)?;
+        let left = cred_expiry
+            .checked_sub(req.signing_time)
+            .filter(|&l| l > 0)
+            .ok_or(Error::CredentialsExpired)?;
         if left < u64::from(expires_in) {
             expires_in = u32::try_from(left).unwrap_or(expires_in);
         }
@@ -457,7 +570,8 @@ fn token_len_of(p: &Plan<'_>) -> usize {
         + "%2F".len()
         + p.kind.service().len()
         + "%2Faws4_request".len();
-    n += "&X-Amz-Date=YYYYMMDDTHHMMSSZ&X-Amz-Expires=".len() + Decimal::new(u64::from(p.expires_in)).as_bytes().len();
+    n += "&X-Amz-Date=YYYYMMDDTHHMMSSZ&X-Amz-Expires=".len()
+        + Decimal::new(u64::from(p.expires_in)).as_bytes().len();
     n += "&X-Amz-SignedHeaders=host".len();
     if let Some(t) = p.session_token {
         n += "&X-Amz-Security-Token=".len() + encoded_len(t);
@@ -498,7 +612,9 @@ impl<'b> Token<'b> {
     }
     /// The region it was signed for (explicit or read from the host).
     pub fn region(&self) -> &'b str {
-        self.text.get(self.region_at.0..self.region_at.1).unwrap_or("")
+        self.text
+            .get(self.region_at.0..self.region_at.1)
+            .unwrap_or("")
     }
     /// Signing time (Unix seconds).
     pub fn signing_time(&self) -> u64 {
@@ -551,7 +667,9 @@ pub struct Signer {
 impl Signer {
     /// A signer with an empty key cache.
     pub const fn new() -> Self {
-        Signer { cache: KeyCache::new() }
+        Signer {
+            cache: KeyCache::new(),
+        }
     }
 
     /// The key cache (statistics, clearing).
@@ -560,7 +678,11 @@ impl Signer {
     }
 
     /// Writes the token for `req` into `buf` (see [`token_len`] for the size needed).
-    pub fn write_token<'b>(&mut self, req: &TokenRequest<'_>, buf: &'b mut [u8]) -> Result<Token<'b>, Error> {
+    pub fn write_token<'b>(
+        &mut self,
+        req: &TokenRequest<'_>,
+        buf: &'b mut [u8],
+    ) -> Result<Token<'b>, Error> {
         self.write_token_traced(req, buf, &mut ())
     }
 
@@ -585,7 +707,11 @@ impl Signer {
             out.put(b":")?;
             out.put(Decimal::new(u64::from(port)).as_bytes())?;
         }
-        let signed_host_end = if p.port == Some(443) { host_end } else { out.pos() };
+        let signed_host_end = if p.port == Some(443) {
+            host_end
+        } else {
+            out.pos()
+        };
         out.put(b"/?")?;
         let query_start = out.pos();
         out.put(b"Action=")?;
@@ -667,7 +793,14 @@ impl Signer {
         let len = token_len(req)?;
         let mut buf = alloc::vec![0u8; len];
         let t = self.write_token(req, &mut buf)?;
-        let info = (t.kind, alloc::string::String::from(t.region()), t.signing_time, t.expires_in, t.expires_at, t.text.len());
+        let info = (
+            t.kind,
+            alloc::string::String::from(t.region()),
+            t.signing_time,
+            t.expires_in,
+            t.expires_at,
+            t.text.len(),
+        );
         buf.truncate(info.5);
         let token = alloc::string::String::from_utf8(buf).map_err(|_| Error::InvalidHost)?;
         Ok(crate::OwnedToken {

@@ -82,13 +82,19 @@ struct File<T> {
 }
 
 pub fn token_cases() -> Vec<TokenCase> {
-    serde_json::from_str::<File<TokenCase>>(TOKENS_JSON).expect("tokens.json").cases
+    serde_json::from_str::<File<TokenCase>>(TOKENS_JSON)
+        .expect("tokens.json")
+        .cases
 }
 pub fn error_cases() -> Vec<ErrorCase> {
-    serde_json::from_str::<File<ErrorCase>>(ERRORS_JSON).expect("errors.json").cases
+    serde_json::from_str::<File<ErrorCase>>(ERRORS_JSON)
+        .expect("errors.json")
+        .cases
 }
 pub fn gen_cases() -> Vec<GenCase> {
-    serde_json::from_str::<File<GenCase>>(GEN_CASES_JSON).expect("cases.json").cases
+    serde_json::from_str::<File<GenCase>>(GEN_CASES_JSON)
+        .expect("cases.json")
+        .cases
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,7 +130,9 @@ pub struct SuiteCase {
     pub expected: SuiteExpected,
 }
 pub fn suite_cases() -> Vec<SuiteCase> {
-    serde_json::from_str::<File<SuiteCase>>(SUITE_JSON).expect("sigv4-suite.json").cases
+    serde_json::from_str::<File<SuiteCase>>(SUITE_JSON)
+        .expect("sigv4-suite.json")
+        .cases
 }
 
 impl Input {
@@ -148,13 +156,19 @@ impl Input {
                 port: self.port.unwrap_or(0).clamp(0, 65535) as u16,
                 username: s(&self.username),
             },
-            "dsql" => dbtoken::Target::Dsql { hostname: s(&self.hostname), admin: self.admin.unwrap_or(false) },
+            "dsql" => dbtoken::Target::Dsql {
+                hostname: s(&self.hostname),
+                admin: self.admin.unwrap_or(false),
+            },
             "elasticache" => dbtoken::Target::ElastiCache {
                 cache_name: s(&self.cache_name),
                 user_id: s(&self.user_id),
                 serverless: self.serverless.unwrap_or(false),
             },
-            "memorydb" => dbtoken::Target::MemoryDb { cluster_name: s(&self.cluster_name), user: s(&self.user) },
+            "memorydb" => dbtoken::Target::MemoryDb {
+                cluster_name: s(&self.cluster_name),
+                user: s(&self.user),
+            },
             other => panic!("unknown kind {other}"),
         };
         dbtoken::TokenRequest {

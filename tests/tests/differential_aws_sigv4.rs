@@ -5,7 +5,9 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials as AwsCredentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use dbtoken::{Credentials, Signer, TokenRequest};
@@ -54,7 +56,8 @@ fn peer_signature(
         .unwrap()
         .into();
     let url = format!("https://{authority}/?{params}");
-    let signable = SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[])).unwrap();
+    let signable =
+        SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[])).unwrap();
     let (instructions, _) = sign(signable, &signing_params).unwrap().into_parts();
     let mut request = http::Request::builder().uri(&url).body(()).unwrap();
     instructions.apply_to_request_http1x(&mut request);
@@ -76,8 +79,15 @@ prop_compose! {
 
 fn region() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "us-east-1", "us-west-2", "eu-central-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "sa-east-1",
-        "me-central-1", "il-central-1",
+        "us-east-1",
+        "us-west-2",
+        "eu-central-1",
+        "ap-southeast-2",
+        "cn-north-1",
+        "us-gov-west-1",
+        "sa-east-1",
+        "me-central-1",
+        "il-central-1",
     ])
 }
 

@@ -35,7 +35,13 @@ fn parse_request(text: &str) -> Parsed {
             headers.push((n.to_string(), v.to_string()));
         }
     }
-    Parsed { method: method.into(), path: path.into(), query: query.into(), headers, body }
+    Parsed {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        headers,
+        body,
+    }
 }
 
 /// Percent-decodes a path: the suite prints `/example%20space/` as `/example space/`.
@@ -58,7 +64,11 @@ fn decode(p: &str) -> Vec<u8> {
 }
 
 fn query_set(q: &str) -> Vec<String> {
-    let mut v: Vec<String> = q.split('&').filter(|p| !p.is_empty()).map(String::from).collect();
+    let mut v: Vec<String> = q
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect();
     v.sort();
     v
 }
@@ -71,8 +81,15 @@ fn official_sigv4_query_presign_suite() {
     for case in &cases {
         let ctx = &case.context;
         let req = parse_request(&case.request);
-        let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let payload: String = Sha256::digest(&req.body).iter().map(|b| format!("{b:02x}")).collect();
+        let headers: Vec<(&str, &str)> = req
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let payload: String = Sha256::digest(&req.body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let http = HttpRequest {
             method: &req.method,
             path: &req.path,
@@ -80,7 +97,10 @@ fn official_sigv4_query_presign_suite() {
             headers: &headers,
             payload_sha256: &payload,
         };
-        let mut creds = Credentials::new(&ctx.credentials.access_key_id, &ctx.credentials.secret_access_key);
+        let mut creds = Credentials::new(
+            &ctx.credentials.access_key_id,
+            &ctx.credentials.secret_access_key,
+        );
         creds.session_token = ctx.credentials.token.as_deref();
         let options = PresignOptions {
             region: &ctx.region,
@@ -92,7 +112,14 @@ fn official_sigv4_query_presign_suite() {
         };
         let mut out = vec![0u8; 8192];
         let mut rec = Recorder::default();
-        let signed = match presign(&mut KeyCache::new(), &http, &creds, &options, &mut out, &mut rec) {
+        let signed = match presign(
+            &mut KeyCache::new(),
+            &http,
+            &creds,
+            &options,
+            &mut out,
+            &mut rec,
+        ) {
             Ok(s) => s.to_string(),
             Err(e) => {
                 failures.push(format!("{}: presign failed: {}", case.id, e.code()));
@@ -115,8 +142,14 @@ fn official_sigv4_query_presign_suite() {
             // uses the CRT's parameter order, dbtoken botocore's), same headers and body.
             let want = parse_request(&e.signed_request);
             let (our_path, our_query) = signed.split_once('?').unwrap();
-            if want.method != req.method || decode(&want.path) != decode(our_path) || query_set(&want.query) != query_set(our_query) {
-                Some(format!("signed request\n ours: {signed}\n want: {}?{}", want.path, want.query))
+            if want.method != req.method
+                || decode(&want.path) != decode(our_path)
+                || query_set(&want.query) != query_set(our_query)
+            {
+                Some(format!(
+                    "signed request\n ours: {signed}\n want: {}?{}",
+                    want.path, want.query
+                ))
             } else if want.headers != req.headers || want.body != req.body {
                 Some("signed request headers/body".to_string())
             } else {
@@ -128,7 +161,13 @@ fn official_sigv4_query_presign_suite() {
             Some(s) => failures.push(format!("{}: {s}", case.id)),
         }
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -150,8 +189,32 @@ fn presign_rejects_reserved_parameters() {
     };
     let creds = Credentials::new("AKIDEXAMPLE", "secret");
     let mut out = [0u8; 1024];
-    let err = presign(&mut KeyCache::new(), &http, &creds, &options, &mut out, &mut ()).unwrap_err();
+    let err = presign(
+        &mut KeyCache::new(),
+        &http,
+        &creds,
+        &options,
+        &mut out,
+        &mut (),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "invalid_request");
-    let lower = HttpRequest { method: "get", query: "", ..http };
-    assert_eq!(presign(&mut KeyCache::new(), &lower, &creds, &options, &mut out, &mut ()).unwrap_err().code(), "invalid_request");
+    let lower = HttpRequest {
+        method: "get",
+        query: "",
+        ..http
+    };
+    assert_eq!(
+        presign(
+            &mut KeyCache::new(),
+            &lower,
+            &creds,
+            &options,
+            &mut out,
+            &mut ()
+        )
+        .unwrap_err()
+        .code(),
+        "invalid_request"
+    );
 }

@@ -6,7 +6,10 @@ use dbtoken_conformance::*;
 #[test]
 fn every_token_vector_matches_stage_by_stage() {
     let cases = token_cases();
-    assert!(cases.len() >= 47, "expected the generated and published vectors");
+    assert!(
+        cases.len() >= 47,
+        "expected the generated and published vectors"
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let req = case.input.request(&case.kind);
@@ -50,16 +53,32 @@ fn every_token_vector_matches_stage_by_stage() {
             continue;
         }
         if token.as_str() != e.token {
-            failures.push(format!("{}: token text differs\n ours: {}\n want: {}", case.id, token.as_str(), e.token));
+            failures.push(format!(
+                "{}: token text differs\n ours: {}\n want: {}",
+                case.id,
+                token.as_str(),
+                e.token
+            ));
             continue;
         }
         if token.expires_at() != e.expires_at {
-            failures.push(format!("{}: expires_at {} != {}", case.id, token.expires_at(), e.expires_at));
+            failures.push(format!(
+                "{}: expires_at {} != {}",
+                case.id,
+                token.expires_at(),
+                e.expires_at
+            ));
         }
         assert_eq!(len, token.as_str().len(), "{}: token_len is exact", case.id);
         println!("ok {}", case.id);
     }
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -74,7 +93,10 @@ fn warm_signer_gives_the_same_tokens() {
         }
     }
     let (hits, misses) = signer.cache_mut().stats();
-    assert!(hits >= misses, "the key cache is used: {hits} hits, {misses} misses");
+    assert!(
+        hits >= misses,
+        "the key cache is used: {hits} hits, {misses} misses"
+    );
 }
 
 #[test]
@@ -82,7 +104,11 @@ fn every_token_vector_inspects_and_verifies() {
     for case in token_cases() {
         let t = &case.expected.token;
         let info = inspect(t).unwrap_or_else(|e| panic!("{}: inspect: {}", case.id, e.code()));
-        assert_eq!(info.signing_time, case.input.signing_time as u64, "{}", case.id);
+        assert_eq!(
+            info.signing_time, case.input.signing_time as u64,
+            "{}",
+            case.id
+        );
         assert_eq!(info.expires_at, case.expected.expires_at, "{}", case.id);
         assert_eq!(info.signature, case.expected.signature, "{}", case.id);
         assert_eq!(info.kind.name(), case.kind, "{}", case.id);
@@ -104,8 +130,14 @@ fn every_token_vector_inspects_and_verifies() {
         let secret = &case.input.credentials.secret_access_key;
         let now = info.signing_time;
         verify(t, secret, now).unwrap_or_else(|e| panic!("{}: verify: {}", case.id, e.code()));
-        assert_eq!(verify(t, "not-the-secret", now).unwrap_err().code(), "signature_mismatch");
-        assert_eq!(verify(t, secret, info.expires_at).unwrap_err().code(), "token_expired");
+        assert_eq!(
+            verify(t, "not-the-secret", now).unwrap_err().code(),
+            "signature_mismatch"
+        );
+        assert_eq!(
+            verify(t, secret, info.expires_at).unwrap_err().code(),
+            "token_expired"
+        );
     }
 }
 
@@ -141,7 +173,12 @@ fn every_error_vector_gives_its_code() {
             None => failures.push(format!("{}: succeeded, want {}", case.id, case.code)),
         }
     }
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // Every variant but the general presign's own is covered by the shared vectors.
     for code in dbtoken::error_codes().filter(|c| *c != "invalid_request") {
         assert!(seen.contains(code), "errors.json has no case for {code}");
@@ -151,27 +188,44 @@ fn every_error_vector_gives_its_code() {
 #[test]
 fn error_messages_are_static_and_secret_free() {
     for case in error_cases() {
-        let Some(input) = case.input.as_ref() else { continue };
+        let Some(input) = case.input.as_ref() else {
+            continue;
+        };
         let req = input.request(case.kind.as_deref().unwrap());
         let mut buf = vec![0u8; case.buffer_len.unwrap_or(8192)];
         let err = Signer::new().write_token(&req, &mut buf).unwrap_err();
         let shown = format!("{err} {err:?}");
         let secret = &input.credentials.secret_access_key;
-        assert!(secret.is_empty() || !shown.contains(secret.as_str()), "{}", case.id);
+        assert!(
+            secret.is_empty() || !shown.contains(secret.as_str()),
+            "{}",
+            case.id
+        );
         if let Some(u) = input.username.as_deref().filter(|u| u.len() > 3) {
             assert!(!shown.contains(u), "{}: message contains the user", case.id);
         }
     }
-    let creds = dbtoken::Credentials::new("AKIDEXAMPLE", "SECRETSECRET").with_session_token("SESSIONTOKEN");
+    let creds =
+        dbtoken::Credentials::new("AKIDEXAMPLE", "SECRETSECRET").with_session_token("SESSIONTOKEN");
     let dbg = format!("{creds:?}");
-    assert!(!dbg.contains("SECRETSECRET") && !dbg.contains("SESSIONTOKEN"), "{dbg}");
-    let req = dbtoken::TokenRequest::rds("db.example.com", 5432, "u", creds, 1_700_000_000).with_region("us-east-1");
+    assert!(
+        !dbg.contains("SECRETSECRET") && !dbg.contains("SESSIONTOKEN"),
+        "{dbg}"
+    );
+    let req = dbtoken::TokenRequest::rds("db.example.com", 5432, "u", creds, 1_700_000_000)
+        .with_region("us-east-1");
     let dbg = format!("{req:?}");
-    assert!(!dbg.contains("SECRETSECRET") && !dbg.contains("SESSIONTOKEN"), "{dbg}");
+    assert!(
+        !dbg.contains("SECRETSECRET") && !dbg.contains("SESSIONTOKEN"),
+        "{dbg}"
+    );
     let mut buf = [0u8; 1024];
     let t = Signer::new().write_token(&req, &mut buf).unwrap();
     let dbg = format!("{t:?}");
-    assert!(!dbg.contains("SESSIONTOKEN") && !dbg.contains("X-Amz-Signature"), "{dbg}");
+    assert!(
+        !dbg.contains("SESSIONTOKEN") && !dbg.contains("X-Amz-Signature"),
+        "{dbg}"
+    );
     let dbg = format!("{:?}", Signer::new());
     assert!(!dbg.contains("SECRET"), "{dbg}");
 }
@@ -183,15 +237,25 @@ fn generated_vectors_are_fresh() {
     let gen_cases = gen_cases();
     assert!(gen_cases.len() >= 40);
     for g in &gen_cases {
-        let t = tokens
-            .iter()
-            .find(|t| t.id == g.id)
-            .unwrap_or_else(|| panic!("{}: in tests/gen/cases.json but not in tokens.json: run tests/gen/generate.py", g.id));
+        let t = tokens.iter().find(|t| t.id == g.id).unwrap_or_else(|| {
+            panic!(
+                "{}: in tests/gen/cases.json but not in tokens.json: run tests/gen/generate.py",
+                g.id
+            )
+        });
         assert_eq!(t.kind, g.kind, "{}: stale kind", g.id);
-        assert_eq!(t.input, g.input, "{}: stale input: run tests/gen/generate.py", g.id);
+        assert_eq!(
+            t.input, g.input,
+            "{}: stale input: run tests/gen/generate.py",
+            g.id
+        );
     }
     for t in tokens.iter().filter(|t| t.source.contains("generate.py")) {
-        assert!(gen_cases.iter().any(|g| g.id == t.id), "{}: generated case no longer in cases.json", t.id);
+        assert!(
+            gen_cases.iter().any(|g| g.id == t.id),
+            "{}: generated case no longer in cases.json",
+            t.id
+        );
     }
 }
 
@@ -204,7 +268,11 @@ fn ids_are_unique_kebab_case() {
         .chain(error_cases().into_iter().map(|c| c.id))
         .chain(suite_cases().into_iter().map(|c| c.id));
     for id in all {
-        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{id}"
+        );
         assert!(ids.insert(id.clone()), "duplicate id {id}");
     }
 }

@@ -47,12 +47,31 @@ fn no_heap_allocation_per_token() {
     let mut checked = 0;
     for creds in [long, temporary] {
         let requests = [
-            TokenRequest::rds("mydb.abc123.us-east-1.rds.amazonaws.com", 5432, "jane doe+ü", creds, t),
+            TokenRequest::rds(
+                "mydb.abc123.us-east-1.rds.amazonaws.com",
+                5432,
+                "jane doe+ü",
+                creds,
+                t,
+            ),
             TokenRequest::rds("10.0.0.1", 443, "app", creds, t).with_region("eu-west-1"),
-            TokenRequest::dsql("abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", false, creds, t),
-            TokenRequest::dsql("abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", true, creds, t).with_expires_in(3600),
-            TokenRequest::elasticache("My-Cache", "app-user", true, creds, t).with_region("us-west-2"),
-            TokenRequest::elasticache("my-cache", "app-user", false, creds, t).with_region("us-west-2"),
+            TokenRequest::dsql(
+                "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws",
+                false,
+                creds,
+                t,
+            ),
+            TokenRequest::dsql(
+                "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws",
+                true,
+                creds,
+                t,
+            )
+            .with_expires_in(3600),
+            TokenRequest::elasticache("My-Cache", "app-user", true, creds, t)
+                .with_region("us-west-2"),
+            TokenRequest::elasticache("my-cache", "app-user", false, creds, t)
+                .with_region("us-west-2"),
             TokenRequest::memorydb("my-cluster", "app", creds, t).with_region("ap-south-1"),
         ];
         for req in &requests {
@@ -71,7 +90,9 @@ fn no_heap_allocation_per_token() {
                 assert!(info.expires_at > info.signing_time);
             });
             assert_eq!(n, 0, "warm: {req:?}");
-            let text = std::str::from_utf8(&buf[..token_len(req).unwrap()]).unwrap().to_owned();
+            let text = std::str::from_utf8(&buf[..token_len(req).unwrap()])
+                .unwrap()
+                .to_owned();
             let n = allocations_in(|| {
                 verify(&text, creds.secret_access_key, t).unwrap();
             });
