@@ -99,6 +99,8 @@ mod token;
 pub use cache::TokenCache;
 pub use error::Error;
 pub use inspect::{Encoded, TokenInfo, inspect, verify};
+#[doc(hidden)]
+pub use token::bench_internals;
 pub use token::{
     Credentials, DEFAULT_EXPIRES_IN, Kind, Signer, Target, Token, TokenRequest, token_len,
     write_token,

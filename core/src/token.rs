@@ -699,65 +699,8 @@ impl Signer {
             return Err(Error::BufferTooSmall);
         }
         let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
-        let mut out = Cursor::new(buf);
-
-        out.put_lower(p.host)?;
-        let host_end = out.pos();
-        if let Some(port) = p.port {
-            out.put(b":")?;
-            out.put(Decimal::new(u64::from(port)).as_bytes())?;
-        }
-        let signed_host_end = if p.port == Some(443) {
-            host_end
-        } else {
-            out.pos()
-        };
-        out.put(b"/?")?;
-        let query_start = out.pos();
-        out.put(b"Action=")?;
-        out.put(p.action)?;
-        if p.serverless {
-            out.put(b"&ResourceType=ServerlessCache")?;
-        }
-        if let Some((k, v)) = p.user {
-            out.put(b"&")?;
-            out.put(k)?;
-            out.put(b"=")?;
-            out.put_encoded(v)?;
-        }
-        out.put(b"&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=")?;
-        out.put_encoded(p.access_key_id)?;
-        out.put(b"%2F")?;
-        out.put(&scope.date)?;
-        out.put(b"%2F")?;
-        let region_start = out.pos();
-        out.put(scope.region)?;
-        let region_end = out.pos();
-        out.put(b"%2F")?;
-        out.put(scope.service)?;
-        out.put(b"%2Faws4_request&X-Amz-Date=")?;
-        out.put(&p.date)?;
-        out.put(b"&X-Amz-Expires=")?;
-        out.put(Decimal::new(u64::from(p.expires_in)).as_bytes())?;
-        let signed_headers_at = out.pos();
-        out.put(b"&X-Amz-SignedHeaders=host")?;
-        let token_start = out.pos();
-        if let Some(t) = p.session_token {
-            out.put(b"&X-Amz-Security-Token=")?;
-            out.put_encoded(t)?;
-        }
-        let token_end = out.pos();
-
-        // Canonical request: the same bytes, with X-Amz-Security-Token in its sorted place.
-        let mut h = CanonicalHasher::new(trace);
-        h.put(b"GET\n/\n");
-        h.put(out.slice(query_start, signed_headers_at));
-        h.put(out.slice(token_start, token_end));
-        h.put(b"&X-Amz-SignedHeaders=host\nhost:");
-        h.put(out.slice(0, signed_host_end));
-        h.put(b"\n\nhost\n");
-        h.put(sigv4::EMPTY_PAYLOAD_SHA256.as_bytes());
-        let (hash, trace) = h.finish();
+        let (mut out, hash, trace, (region_start, region_end)) =
+            write_unsigned(&p, &scope, buf, trace)?;
 
         let key = self.cache.key(p.secret, &scope);
         let sig = sigv4::signature(key, &p.date, &scope, &hash, trace);
@@ -811,6 +754,104 @@ impl Signer {
             expires_in: info.3,
             expires_at: info.4,
         })
+    }
+}
+
+/// Writes the token text up to the signature and hashes the canonical request.
+#[allow(clippy::type_complexity)]
+fn write_unsigned<'b, 't, T: Trace + ?Sized>(
+    p: &Plan<'_>,
+    scope: &Scope<'_>,
+    buf: &'b mut [u8],
+    trace: &'t mut T,
+) -> Result<(Cursor<'b>, [u8; 32], &'t mut T, (usize, usize)), Error> {
+    let mut out = Cursor::new(buf);
+
+    out.put_lower(p.host)?;
+    let host_end = out.pos();
+    if let Some(port) = p.port {
+        out.put(b":")?;
+        out.put(Decimal::new(u64::from(port)).as_bytes())?;
+    }
+    let signed_host_end = if p.port == Some(443) {
+        host_end
+    } else {
+        out.pos()
+    };
+    out.put(b"/?")?;
+    let query_start = out.pos();
+    out.put(b"Action=")?;
+    out.put(p.action)?;
+    if p.serverless {
+        out.put(b"&ResourceType=ServerlessCache")?;
+    }
+    if let Some((k, v)) = p.user {
+        out.put(b"&")?;
+        out.put(k)?;
+        out.put(b"=")?;
+        out.put_encoded(v)?;
+    }
+    out.put(b"&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=")?;
+    out.put_encoded(p.access_key_id)?;
+    out.put(b"%2F")?;
+    out.put(&scope.date)?;
+    out.put(b"%2F")?;
+    let region_start = out.pos();
+    out.put(scope.region)?;
+    let region_end = out.pos();
+    out.put(b"%2F")?;
+    out.put(scope.service)?;
+    out.put(b"%2Faws4_request&X-Amz-Date=")?;
+    out.put(&p.date)?;
+    out.put(b"&X-Amz-Expires=")?;
+    out.put(Decimal::new(u64::from(p.expires_in)).as_bytes())?;
+    let signed_headers_at = out.pos();
+    out.put(b"&X-Amz-SignedHeaders=host")?;
+    let token_start = out.pos();
+    if let Some(t) = p.session_token {
+        out.put(b"&X-Amz-Security-Token=")?;
+        out.put_encoded(t)?;
+    }
+    let token_end = out.pos();
+
+    // Canonical request: the same bytes, with X-Amz-Security-Token in its sorted place.
+    let mut h = CanonicalHasher::new(trace);
+    h.put(b"GET\n/\n");
+    h.put(out.slice(query_start, signed_headers_at));
+    h.put(out.slice(token_start, token_end));
+    h.put(b"&X-Amz-SignedHeaders=host\nhost:");
+    h.put(out.slice(0, signed_host_end));
+    h.put(b"\n\nhost\n");
+    h.put(sigv4::EMPTY_PAYLOAD_SHA256.as_bytes());
+    let (hash, trace) = h.finish();
+    Ok((out, hash, trace, (region_start, region_end)))
+}
+
+/// Internals exposed for the benchmarks only; not part of the API.
+#[doc(hidden)]
+pub mod bench_internals {
+    use super::*;
+
+    /// Derives the signing key (four HMACs), as a cold cache does.
+    pub fn derive_signing_key(
+        secret: &str,
+        signing_time: u64,
+        region: &str,
+        service: &str,
+    ) -> impl Sized {
+        let date = amz_date(signing_time);
+        let scope = Scope::new(&date, region.as_bytes(), service.as_bytes());
+        sigv4::derive_signing_key(secret.as_bytes(), &scope)
+    }
+
+    /// Validates `req`, writes its text and hashes its canonical request (no signature).
+    pub fn canonical_request_hash(
+        req: &TokenRequest<'_>,
+        buf: &mut [u8],
+    ) -> Result<[u8; 32], Error> {
+        let p = plan(req)?;
+        let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
+        write_unsigned(&p, &scope, buf, &mut ()).map(|(_, hash, _, _)| hash)
     }
 }
 

@@ -73,6 +73,13 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
 }
 
+/// A `bool` argument (exactly `True` or `False`).
+fn boolean(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<bool> {
+    obj.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be a bool, not {}", type_name(obj))))
+}
+
 /// An `int` argument (not `bool`), as i128 so every range check is explicit.
 fn int(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i128>> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
@@ -140,7 +147,7 @@ impl<'a> Args<'a> {
         host: &'a Bound<'_, PyAny>,
         port_obj: &'a Bound<'_, PyAny>,
         user: &'a Bound<'_, PyAny>,
-        flag: bool,
+        flag: &'a Bound<'_, PyAny>,
         access_key_id: &'a Bound<'_, PyAny>,
         secret_access_key: &'a Bound<'_, PyAny>,
         session_token: &'a Bound<'_, PyAny>,
@@ -160,7 +167,11 @@ impl<'a> Args<'a> {
             host: text(host, host_name)?,
             port: if kind == 0 { port(port_obj)? } else { 0 },
             user: if kind == 1 { Cow::Borrowed("") } else { text(user, user_name)? },
-            flag,
+            flag: match kind {
+                1 => boolean(flag, "admin")?,
+                2 => boolean(flag, "serverless")?,
+                _ => false,
+            },
             access_key_id: text(access_key_id, "access_key_id")?,
             secret_access_key: text(secret_access_key, "secret_access_key")?,
             session_token: opt_text(session_token, "session_token")?,
@@ -213,7 +224,7 @@ fn token(
     host: &Bound<'_, PyAny>,
     port: &Bound<'_, PyAny>,
     user: &Bound<'_, PyAny>,
-    flag: bool,
+    flag: &Bound<'_, PyAny>,
     access_key_id: &Bound<'_, PyAny>,
     secret_access_key: &Bound<'_, PyAny>,
     session_token: &Bound<'_, PyAny>,
@@ -259,7 +270,7 @@ impl Cache {
         host: &Bound<'_, PyAny>,
         port: &Bound<'_, PyAny>,
         user: &Bound<'_, PyAny>,
-        flag: bool,
+        flag: &Bound<'_, PyAny>,
         access_key_id: &Bound<'_, PyAny>,
         secret_access_key: &Bound<'_, PyAny>,
         session_token: &Bound<'_, PyAny>,

@@ -234,41 +234,50 @@ impl Cache {
 }
 
 /// What [`inspect`] and [`verify`] read from a token (the wrapper turns it into a plain object).
-#[wasm_bindgen(getter_with_clone, readonly)]
+#[wasm_bindgen(getter_with_clone)]
 #[derive(Debug)]
 pub struct Info {
     /// `rds`, `dsql`, `elasticache` or `memorydb`.
+    #[wasm_bindgen(readonly)]
     pub kind: String,
     /// Host as written in the token.
+    #[wasm_bindgen(readonly)]
     pub host: String,
     /// Port, or -1 when the authority has none.
+    #[wasm_bindgen(readonly)]
     pub port: i32,
     /// `Action` value.
+    #[wasm_bindgen(readonly)]
     pub action: String,
     /// Decoded `DBUser` / `User`, if present.
+    #[wasm_bindgen(readonly)]
     pub user: Option<String>,
     /// `ResourceType=ServerlessCache` present.
+    #[wasm_bindgen(readonly)]
     pub serverless: bool,
     /// Region of the credential scope.
+    #[wasm_bindgen(readonly)]
     pub region: String,
     /// Service of the credential scope.
+    #[wasm_bindgen(readonly)]
     pub service: String,
     /// Decoded access key id.
-    #[wasm_bindgen(js_name = accessKeyId)]
+    #[wasm_bindgen(readonly, js_name = accessKeyId)]
     pub access_key_id: String,
     /// Signing time, Unix seconds.
-    #[wasm_bindgen(js_name = signingTime)]
+    #[wasm_bindgen(readonly, js_name = signingTime)]
     pub signing_time: f64,
     /// `X-Amz-Expires`.
-    #[wasm_bindgen(js_name = expiresIn)]
+    #[wasm_bindgen(readonly, js_name = expiresIn)]
     pub expires_in: u32,
     /// Expiry, Unix seconds.
-    #[wasm_bindgen(js_name = expiresAt)]
+    #[wasm_bindgen(readonly, js_name = expiresAt)]
     pub expires_at: f64,
     /// `X-Amz-Security-Token` present.
-    #[wasm_bindgen(js_name = hasSessionToken)]
+    #[wasm_bindgen(readonly, js_name = hasSessionToken)]
     pub has_session_token: bool,
     /// The hex signature.
+    #[wasm_bindgen(readonly)]
     pub signature: String,
 }
 
