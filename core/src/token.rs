@@ -267,24 +267,76 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+const C_OK: u8 = 0;
+const C_AT: u8 = 1;
+const C_PATH: u8 = 2;
+const C_QUERY: u8 = 3;
+const C_SPACE: u8 = 4;
+const C_COLON: u8 = 5;
+const C_OTHER: u8 = 6;
+
+/// Character classes of host bytes, so that a host is checked in one pass.
+#[allow(clippy::indexing_slicing)] // const evaluation: an out-of-range index fails the build
+const HOST_CLASS: [u8; 256] = {
+    let mut t = [C_OTHER; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' {
+            C_OK
+        } else if b == b'@' {
+            C_AT
+        } else if b == b'/' || b == b'\\' {
+            C_PATH
+        } else if b == b'?' || b == b'#' {
+            C_QUERY
+        } else if b <= b' ' || b == 0x7f {
+            C_SPACE
+        } else if b == b':' {
+            C_COLON
+        } else {
+            C_OTHER
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Checks that `host` is a bare DNS name, IPv4 address or bracketed IPv6 literal.
 pub(crate) fn check_host(host: &[u8]) -> Result<(), Error> {
     if host.is_empty() {
         return Err(Error::EmptyHost);
     }
-    if contains(host, b"://") {
+    let mut seen = 0u8;
+    let mut colons = 0usize;
+    let mut first_colon = 0usize;
+    for (i, &b) in host.iter().enumerate() {
+        let class = HOST_CLASS.get(usize::from(b)).copied().unwrap_or(C_OTHER);
+        seen |= 1 << class;
+        if class == C_COLON {
+            if colons == 0 {
+                first_colon = i;
+            }
+            colons += 1;
+        }
+    }
+    if seen == 1 << C_OK {
+        return Ok(());
+    }
+    let has = |class: u8| seen & (1 << class) != 0;
+    if has(C_COLON) && has(C_PATH) && contains(host, b"://") {
         return Err(Error::HostHasScheme);
     }
-    if host.contains(&b'@') {
+    if has(C_AT) {
         return Err(Error::HostHasUserinfo);
     }
-    if host.iter().any(|&b| b == b'/' || b == b'\\') {
+    if has(C_PATH) {
         return Err(Error::HostHasPath);
     }
-    if host.iter().any(|&b| b == b'?' || b == b'#') {
+    if has(C_QUERY) {
         return Err(Error::HostHasQuery);
     }
-    if host.iter().any(|&b| b <= b' ' || b == 0x7f) {
+    if has(C_SPACE) {
         return Err(Error::HostHasWhitespace);
     }
     if let Some(rest) = host.strip_prefix(b"[") {
@@ -308,25 +360,13 @@ pub(crate) fn check_host(host: &[u8]) -> Result<(), Error> {
                 .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
         return if ok { Ok(()) } else { Err(Error::InvalidHost) };
     }
-    let colons = host.iter().filter(|&&b| b == b':').count();
-    if colons == 1 {
-        let at = host.iter().position(|&b| b == b':').unwrap_or(0);
-        let digits = host.get(at + 1..).unwrap_or(&[]);
-        if at > 0 && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+    if colons == 1 && !has(C_OTHER) {
+        let digits = host.get(first_colon + 1..).unwrap_or(&[]);
+        if first_colon > 0 && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
             return Err(Error::HostHasPort);
         }
     }
-    if colons > 0 {
-        return Err(Error::InvalidHost);
-    }
-    if host
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-    {
-        Ok(())
-    } else {
-        Err(Error::InvalidHost)
-    }
+    Err(Error::InvalidHost)
 }
 
 /// `true` when `r` is shaped like an AWS region: `xx-name(-name)*-N`, lower-case.
@@ -695,9 +735,6 @@ impl Signer {
         trace: &mut T,
     ) -> Result<Token<'b>, Error> {
         let p = plan(req)?;
-        if buf.len() < token_len_of(&p) {
-            return Err(Error::BufferTooSmall);
-        }
         let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
         let (mut out, hash, trace, (region_start, region_end)) =
             write_unsigned(&p, &scope, buf, trace)?;
