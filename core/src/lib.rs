@@ -171,3 +171,8 @@ pub fn url_encode_string(input: &str) -> alloc::string::String {
     buf.truncate(n);
     alloc::string::String::from_utf8(buf).unwrap_or_default()
 }
+
+/// The README's Rust example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
