@@ -7,9 +7,21 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// RFC 3986 unreserved characters: `A-Z a-z 0-9 - . _ ~`.
 #[inline]
-pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    UNRESERVED.get(usize::from(b)).copied().unwrap_or(false)
 }
+
+#[allow(clippy::indexing_slicing)] // const evaluation: an out-of-range index fails the build
+const UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' || b == b'~';
+        i += 1;
+    }
+    t
+};
 
 /// Length of `input` after RFC 3986 percent-encoding.
 #[inline]
@@ -23,11 +35,9 @@ pub(crate) fn encoded_len(input: &[u8]) -> usize {
 /// The three bytes `%XX` for `b`.
 #[inline]
 pub(crate) fn pct(b: u8) -> [u8; 3] {
-    [
-        b'%',
-        *HEX_UPPER.get(usize::from(b >> 4)).unwrap_or(&b'0'),
-        *HEX_UPPER.get(usize::from(b & 15)).unwrap_or(&b'0'),
-    ]
+    let hi = HEX_UPPER.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+    let lo = HEX_UPPER.get(usize::from(b & 15)).copied().unwrap_or(b'0');
+    [b'%', hi, lo]
 }
 
 /// Lower-case hex of a 32-byte digest.
@@ -228,19 +238,21 @@ impl<'b> Cursor<'b> {
     }
     /// Writes `input` RFC 3986-encoded.
     pub(crate) fn put_encoded(&mut self, input: &[u8]) -> Result<(), Error> {
-        let mut rest = input;
-        while !rest.is_empty() {
-            let run = rest.iter().take_while(|&&b| is_unreserved(b)).count();
-            let (plain, tail) = rest.split_at(run);
-            self.put(plain)?;
-            match tail.split_first() {
-                Some((&b, after)) => {
-                    self.put(&pct(b))?;
-                    rest = after;
+        let dst = self.buf.get_mut(self.pos..).ok_or(Error::BufferTooSmall)?;
+        let mut out = dst.iter_mut();
+        let mut n = 0usize;
+        for &b in input {
+            if is_unreserved(b) {
+                *out.next().ok_or(Error::BufferTooSmall)? = b;
+                n += 1;
+            } else {
+                for c in pct(b) {
+                    *out.next().ok_or(Error::BufferTooSmall)? = c;
                 }
-                None => break,
+                n += 3;
             }
         }
+        self.pos += n;
         Ok(())
     }
     /// The bytes written so far.
