@@ -8,15 +8,15 @@
 use std::env;
 use std::path::PathBuf;
 
+use aws_config::Region;
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
 use aws_config::default_provider::region::DefaultRegionChain;
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
-use aws_config::Region;
-use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
 
 use crate::CliError;
 
@@ -33,18 +33,32 @@ pub struct Source {
 pub async fn load(source: &Source) -> Result<Credentials, CliError> {
     if let Some(profile) = &source.profile {
         let conf = ProviderConfig::default().with_region(source.region.clone().map(Region::new));
-        let provider = ProfileFileCredentialsProvider::builder().profile_name(profile).configure(&conf).build();
-        return provider.provide_credentials().await.map_err(|e| no_credentials(source, &e));
+        let provider = ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .configure(&conf)
+            .build();
+        return provider
+            .provide_credentials()
+            .await
+            .map_err(|e| no_credentials(source, &e));
     }
     // Fast path: keys in the environment (the first link of the default chain anyway).
-    if let Ok(c) = EnvironmentVariableCredentialsProvider::new().provide_credentials().await {
+    if let Ok(c) = EnvironmentVariableCredentialsProvider::new()
+        .provide_credentials()
+        .await
+    {
         return Ok(c);
     }
     let mut chain = DefaultCredentialsChain::builder();
     if let Some(r) = &source.region {
         chain = chain.region(Region::new(r.clone()));
     }
-    chain.build().await.provide_credentials().await.map_err(|e| no_credentials(source, &e))
+    chain
+        .build()
+        .await
+        .provide_credentials()
+        .await
+        .map_err(|e| no_credentials(source, &e))
 }
 
 /// The region of the profile / environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's
@@ -58,7 +72,9 @@ pub async fn default_region(profile: Option<&str>) -> Option<String> {
 }
 
 fn home() -> String {
-    env::var_os("HOME").map(|h| PathBuf::from(h).display().to_string()).unwrap_or_else(|| "~".to_owned())
+    env::var_os("HOME")
+        .map(|h| PathBuf::from(h).display().to_string())
+        .unwrap_or_else(|| "~".to_owned())
 }
 
 fn file_var(var: &str, default: &str) -> String {
@@ -81,8 +97,13 @@ fn no_credentials(source: &Source, err: &CredentialsError) -> CliError {
             ));
         }
         None => {
-            let profile = env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "default".to_owned());
-            let imds = if env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+            let profile = env::var("AWS_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "default".to_owned());
+            let imds = if env::var("AWS_EC2_METADATA_DISABLED")
+                .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+            {
                 " (disabled by AWS_EC2_METADATA_DISABLED)"
             } else {
                 ""

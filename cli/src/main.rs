@@ -27,13 +27,21 @@ pub struct CliError {
 
 impl CliError {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        CliError { code, message: message.into(), exit: 1 }
+        CliError {
+            code,
+            message: message.into(),
+            exit: 1,
+        }
     }
     fn usage(message: impl Into<String>) -> Self {
-        CliError { code: "usage", message: message.into(), exit: 2 }
+        CliError {
+            code: "usage",
+            message: message.into(),
+            exit: 2,
+        }
     }
     fn io(what: &str, e: &io::Error) -> Self {
-        CliError::new("io_error", format!("{what}: {}", io_kind(e)))
+        CliError::new("io_error", format!("{what}: {e}"))
     }
 }
 
@@ -47,11 +55,6 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error[{}]: {}", self.code, self.message)
     }
-}
-
-/// An I/O error without the OS's text (which can quote paths; fine) — kept short and stable.
-fn io_kind(e: &io::Error) -> String {
-    e.to_string()
 }
 
 #[derive(Parser, Debug)]
@@ -184,6 +187,9 @@ struct Common {
     /// Percent-encode the token for a connection URL (postgresql://user:TOKEN@host/db).
     #[arg(long)]
     url_encode: bool,
+    /// Accepted and ignored, as `aws rds generate-db-auth-token` ignores it (drop-in scripts).
+    #[arg(long, hide = true)]
+    output: Option<String>,
     /// Variable name for --format env (default PGPASSWORD; REDISCLI_AUTH for ElastiCache/MemoryDB).
     #[arg(long)]
     env_var: Option<String>,
@@ -191,7 +197,10 @@ struct Common {
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|_| {
-        let _ = writeln!(io::stderr(), "error[internal]: unexpected internal error (please report it)");
+        let _ = writeln!(
+            io::stderr(),
+            "error[internal]: unexpected internal error (please report it)"
+        );
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -209,9 +218,17 @@ fn main() -> ExitCode {
 fn clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 })
+            ExitCode::from(
+                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                },
+            )
         }
         _ => {
             let text = e.render().to_string();
@@ -224,18 +241,62 @@ fn clap_error(e: &clap::Error) -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
-        Command::Rds { hostname, port, username, common } => {
-            token_command(Target::Rds { hostname: &hostname, port, username: &username }, &common)
-        }
-        Command::Dsql { hostname, admin, common } => token_command(Target::Dsql { hostname: &hostname, admin }, &common),
-        Command::Elasticache { cache_name, user_id, serverless, common } => {
-            token_command(Target::ElastiCache { cache_name: &cache_name, user_id: &user_id, serverless }, &common)
-        }
-        Command::Memorydb { cluster_name, user, common } => {
-            token_command(Target::MemoryDb { cluster_name: &cluster_name, user: &user }, &common)
-        }
+        Command::Rds {
+            hostname,
+            port,
+            username,
+            common,
+        } => token_command(
+            Target::Rds {
+                hostname: &hostname,
+                port,
+                username: &username,
+            },
+            &common,
+        ),
+        Command::Dsql {
+            hostname,
+            admin,
+            common,
+        } => token_command(
+            Target::Dsql {
+                hostname: &hostname,
+                admin,
+            },
+            &common,
+        ),
+        Command::Elasticache {
+            cache_name,
+            user_id,
+            serverless,
+            common,
+        } => token_command(
+            Target::ElastiCache {
+                cache_name: &cache_name,
+                user_id: &user_id,
+                serverless,
+            },
+            &common,
+        ),
+        Command::Memorydb {
+            cluster_name,
+            user,
+            common,
+        } => token_command(
+            Target::MemoryDb {
+                cluster_name: &cluster_name,
+                user: &user,
+            },
+            &common,
+        ),
         Command::Inspect { token, json, now } => inspect_command(&token, json, now),
-        Command::Verify { secret_access_key_file, now, expect_user, expect_host, expect_region } => verify_command(
+        Command::Verify {
+            secret_access_key_file,
+            now,
+            expect_user,
+            expect_host,
+            expect_region,
+        } => verify_command(
             &secret_access_key_file,
             now,
             expect_user.as_deref(),
@@ -256,18 +317,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn token_command(target: Target<'_>, common: &Common) -> Result<u8, CliError> {
     let signing_time = common.signing_time.unwrap_or_else(timefmt::now);
-    let request = |credentials, region| build_request(target, credentials, region, common.expires_in, signing_time);
+    let request = |credentials, region| {
+        build_request(target, credentials, region, common.expires_in, signing_time)
+    };
 
     // Check the request before fetching credentials (which may mean network round trips):
     // the core validates the same way with any non-empty keys.
     let explicit_region = common.region.as_deref();
-    match dbtoken::token_len(&request(Credentials::new("AKID", "secret"), explicit_region)) {
+    match dbtoken::token_len(&request(
+        Credentials::new("AKID", "secret"),
+        explicit_region,
+    )) {
         Ok(_) | Err(Error::RegionRequired) => {}
         Err(e) => return Err(e.into()),
     }
 
     let rt = runtime()?;
-    let source = creds::Source { profile: common.profile.clone(), region: common.region.clone() };
+    let source = creds::Source {
+        profile: common.profile.clone(),
+        region: common.region.clone(),
+    };
     let aws = rt.block_on(creds::load(&source))?;
     let mut credentials = Credentials::new(aws.access_key_id(), aws.secret_access_key());
     credentials.session_token = aws.session_token();
@@ -276,13 +345,15 @@ fn token_command(target: Target<'_>, common: &Common) -> Result<u8, CliError> {
     let mut signer = Signer::new();
     let token = match signer.token(&request(credentials, explicit_region)) {
         Err(Error::RegionRequired) if explicit_region.is_none() => {
-            let region = rt.block_on(creds::default_region(common.profile.as_deref())).ok_or_else(|| {
-                CliError::new(
-                    Error::RegionRequired.code(),
-                    "no region given, none can be read from the host, and none is configured \
+            let region = rt
+                .block_on(creds::default_region(common.profile.as_deref()))
+                .ok_or_else(|| {
+                    CliError::new(
+                        Error::RegionRequired.code(),
+                        "no region given, none can be read from the host, and none is configured \
                      (AWS_REGION, AWS_DEFAULT_REGION, the profile's region): pass --region",
-                )
-            })?;
+                    )
+                })?;
             signer.token(&request(credentials, Some(&region)))?
         }
         r => r?,
@@ -311,7 +382,11 @@ fn shell_quote(s: &str) -> String {
 }
 
 fn print_token(t: &OwnedToken, common: &Common) -> Result<(), CliError> {
-    let text = if common.url_encode { dbtoken::url_encode_string(&t.token) } else { t.token.clone() };
+    let text = if common.url_encode {
+        dbtoken::url_encode_string(&t.token)
+    } else {
+        t.token.clone()
+    };
     let out = match common.format {
         Format::Text => format!("{text}\n"),
         Format::Env => {
@@ -319,10 +394,15 @@ fn print_token(t: &OwnedToken, common: &Common) -> Result<(), CliError> {
                 Kind::Rds | Kind::Dsql => "PGPASSWORD",
                 Kind::ElastiCache | Kind::MemoryDb => "REDISCLI_AUTH",
             });
-            let valid = var.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            let valid = var
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
                 && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !valid {
-                return Err(CliError::usage("--env-var must be a shell variable name ([A-Za-z_][A-Za-z0-9_]*)"));
+                return Err(CliError::usage(
+                    "--env-var must be a shell variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                ));
             }
             format!("{var}={}\n", shell_quote(&text))
         }
@@ -345,7 +425,9 @@ fn print_token(t: &OwnedToken, common: &Common) -> Result<(), CliError> {
 
 fn write_stdout(s: &str) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
-    out.write_all(s.as_bytes()).and_then(|()| out.flush()).map_err(|e| CliError::io("cannot write to stdout", &e))
+    out.write_all(s.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to stdout", &e))
 }
 
 // ------------------------------------------------------------------------------------------ inspect
@@ -362,15 +444,24 @@ fn read_stdin_token() -> Result<String, CliError> {
 fn verdict(info: &TokenInfo<'_>, now: u64) -> (String, Vec<&'static str>) {
     let verdict = match info.check_time(now) {
         Ok(()) => format!("valid for {} more s", info.seconds_left(now)),
-        Err(Error::TokenExpired) => format!("expired {} s ago", now.saturating_sub(info.expires_at)),
-        Err(_) => format!("not valid yet: signed {} s in the future", info.signing_time.saturating_sub(now)),
+        Err(Error::TokenExpired) => {
+            format!("expired {} s ago", now.saturating_sub(info.expires_at))
+        }
+        Err(_) => format!(
+            "not valid yet: signed {} s in the future",
+            info.signing_time.saturating_sub(now)
+        ),
     };
     let mut warnings = Vec::new();
     if info.host_region_matches() == Some(false) {
-        warnings.push("region_mismatch: the token's region differs from the region in the endpoint host name");
+        warnings.push(
+            "region_mismatch: the token's region differs from the region in the endpoint host name",
+        );
     }
     if info.temporary_key_without_session_token() {
-        warnings.push("missing_session_token: a temporary (ASIA…) access key without X-Amz-Security-Token");
+        warnings.push(
+            "missing_session_token: a temporary (ASIA…) access key without X-Amz-Security-Token",
+        );
     }
     if info.missing_port() {
         warnings.push("missing_port: an RDS token without a port in its host (host:port)");
@@ -379,7 +470,11 @@ fn verdict(info: &TokenInfo<'_>, now: u64) -> (String, Vec<&'static str>) {
 }
 
 fn inspect_command(token: &str, as_json: bool, now: Option<u64>) -> Result<u8, CliError> {
-    let token = if token == "-" { read_stdin_token()? } else { token.trim().to_owned() };
+    let token = if token == "-" {
+        read_stdin_token()?
+    } else {
+        token.trim().to_owned()
+    };
     let info = dbtoken::inspect(&token)?;
     let now = now.unwrap_or_else(timefmt::now);
     let (verdict_text, warnings) = verdict(&info, now);
@@ -419,7 +514,12 @@ fn inspect_command(token: &str, as_json: bool, now: Option<u64>) -> Result<u8, C
         let mut line = |k: &str, v: &str| s.push_str(&format!("{k:<16}{v}\n"));
         line("kind", info.kind.name());
         line("host", info.host);
-        line("port", &info.port.map_or_else(|| "(none)".to_owned(), |p| p.to_string()));
+        line(
+            "port",
+            &info
+                .port
+                .map_or_else(|| "(none)".to_owned(), |p| p.to_string()),
+        );
         line("action", info.action);
         if let Some(u) = &user {
             line("user", u);
@@ -435,10 +535,19 @@ fn inspect_command(token: &str, as_json: bool, now: Option<u64>) -> Result<u8, C
         line("region", &format!("{}{region_note}", info.region));
         line("service", info.service);
         line("access key id", &info.access_key_id.decode());
-        line("session token", if info.has_session_token { "yes" } else { "no" });
-        line("signed at", &format!("{} ({})", rfc3339(info.signing_time), info.signing_time));
+        line(
+            "session token",
+            if info.has_session_token { "yes" } else { "no" },
+        );
+        line(
+            "signed at",
+            &format!("{} ({})", rfc3339(info.signing_time), info.signing_time),
+        );
         line("expires in", &format!("{} s", info.expires_in));
-        line("expires at", &format!("{} ({})", rfc3339(info.expires_at), info.expires_at));
+        line(
+            "expires at",
+            &format!("{} ({})", rfc3339(info.expires_at), info.expires_at),
+        );
         line("verdict", &verdict_text);
         for w in &warnings {
             line("warning", w);
@@ -480,37 +589,63 @@ fn verify_command(
     expect_region: Option<&str>,
 ) -> Result<u8, CliError> {
     let expect_host = expect_host.map(parse_expect_host).transpose()?;
-    let secret = std::fs::read_to_string(secret_file).map_err(|e| {
-        CliError { exit: 2, ..CliError::io(&format!("cannot read --secret-access-key-file {}", secret_file.display()), &e) }
+    let secret = std::fs::read_to_string(secret_file).map_err(|e| CliError {
+        exit: 2,
+        ..CliError::io(
+            &format!(
+                "cannot read --secret-access-key-file {}",
+                secret_file.display()
+            ),
+            &e,
+        )
     })?;
     let secret = secret.trim_end_matches(['\n', '\r']);
     if secret.is_empty() {
-        return Err(CliError { exit: 2, ..CliError::from(Error::EmptySecretAccessKey) });
+        return Err(CliError {
+            exit: 2,
+            ..CliError::from(Error::EmptySecretAccessKey)
+        });
     }
     let token = read_stdin_token()?;
     let now = now.unwrap_or_else(timefmt::now);
     let info = dbtoken::verify(&token, secret, now)?;
-    if let Some(u) = expect_user {
-        if !info.user.is_some_and(|t| t.matches(u)) {
-            return Err(CliError::new("user_mismatch", "the token is for another database user"));
-        }
+    if let Some(u) = expect_user
+        && !info.user.is_some_and(|t| t.matches(u))
+    {
+        return Err(CliError::new(
+            "user_mismatch",
+            "the token is for another database user",
+        ));
     }
-    if let Some((host, port)) = expect_host {
-        if !info.is_for(host, port) {
-            return Err(CliError::new("host_mismatch", "the token is for another host or port"));
-        }
+    if let Some((host, port)) = expect_host
+        && !info.is_for(host, port)
+    {
+        return Err(CliError::new(
+            "host_mismatch",
+            "the token is for another host or port",
+        ));
     }
-    if let Some(r) = expect_region {
-        if info.region != r {
-            return Err(CliError::new("region_mismatch", "the token is signed for another region"));
-        }
+    if let Some(r) = expect_region
+        && info.region != r
+    {
+        return Err(CliError::new(
+            "region_mismatch",
+            "the token is signed for another region",
+        ));
     }
-    let who = info.user.map(|u| format!(" for {}", u.decode())).unwrap_or_default();
+    let who = info
+        .user
+        .map(|u| format!(" for {}", u.decode()))
+        .unwrap_or_default();
     let at = match info.port {
         Some(p) => format!("{}:{p}", info.host),
         None => info.host.to_owned(),
     };
-    write_stdout(&format!("ok: {} token{who} at {at}, {} s left\n", info.kind.name(), info.seconds_left(now)))?;
+    write_stdout(&format!(
+        "ok: {} token{who} at {at}, {} s left\n",
+        info.kind.name(),
+        info.seconds_left(now)
+    ))?;
     Ok(0)
 }
 
@@ -520,10 +655,19 @@ mod tests {
 
     #[test]
     fn expect_host_forms() {
-        assert_eq!(parse_expect_host("127.0.0.1:5432").ok(), Some(("127.0.0.1", Some(5432))));
-        assert_eq!(parse_expect_host("[::1]:5432").ok(), Some(("[::1]", Some(5432))));
+        assert_eq!(
+            parse_expect_host("127.0.0.1:5432").ok(),
+            Some(("127.0.0.1", Some(5432)))
+        );
+        assert_eq!(
+            parse_expect_host("[::1]:5432").ok(),
+            Some(("[::1]", Some(5432)))
+        );
         assert_eq!(parse_expect_host("[::1]").ok(), Some(("[::1]", None)));
-        assert_eq!(parse_expect_host("db.example.com").ok(), Some(("db.example.com", None)));
+        assert_eq!(
+            parse_expect_host("db.example.com").ok(),
+            Some(("db.example.com", None))
+        );
         assert!(parse_expect_host("db:0").is_err());
         assert!(parse_expect_host("db:x").is_err());
         assert!(parse_expect_host("::1").is_err());

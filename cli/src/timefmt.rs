@@ -9,21 +9,29 @@ use time::format_description::well_known::Rfc3339;
 pub fn parse_time(s: &str) -> Result<u64, String> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<u64>().map_err(|_| "Unix seconds out of range".to_owned());
+        return s
+            .parse::<u64>()
+            .map_err(|_| "Unix seconds out of range".to_owned());
     }
-    let t = OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|_| "expected Unix seconds (1705322096) or RFC 3339 (2024-01-15T12:34:56Z)".to_owned())?;
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        "expected Unix seconds (1705322096) or RFC 3339 (2024-01-15T12:34:56Z)".to_owned()
+    })?;
     u64::try_from(t.unix_timestamp()).map_err(|_| "times before 1970 are not supported".to_owned())
 }
 
 /// The current time in Unix seconds.
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Unix seconds of a `SystemTime`, rounded down (0 before the epoch).
 pub fn unix_seconds(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// `2024-01-15T12:34:56Z`, or the number itself when it is outside what RFC 3339 can show.

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Stage cli: the `dbtoken` binary.
+#   1. cargo test (dev profile: a cold release build of the AWS SDK crates with the workspace's
+#      LTO settings takes several minutes on 2 cores; cli/bench/cold-start.sh builds release): every
+#      tokens.json / errors.json case through the binary, credential sources against fakes on
+#      127.0.0.1 (environment, shared files, credential_process, IMDSv2, ECS);
+#   2. differential against the real AWS CLI (clock frozen with faketime);
+#   3. IAM auth against a real PostgreSQL whose PAM stack calls `dbtoken verify` (needs root).
+# Benchmarks (cli/bench/cold-start.sh) are not run here.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+scripts/tools.sh apt postgresql postgresql-client libpam-script faketime
+scripts/tools.sh awscli
+eval "$(scripts/tools.sh env)"
+
+results=()
+status=0
+step() {
+    local name="$1"; shift
+    local t0; t0=$(date +%s)
+    echo "--- cli: $name"
+    if "$@"; then results+=("PASS $name ($(( $(date +%s) - t0 ))s)")
+    else results+=("FAIL $name ($(( $(date +%s) - t0 ))s)"); status=1
+    fi
+}
+
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/dbtoken"
+step "cargo test -p dbtoken-cli" cargo test -p dbtoken-cli -- --nocapture --test-threads 2
+[[ -x "$BIN" ]] || { echo "cli: $BIN was not built" >&2; exit 1; }
+step "awscli differential" env DBTOKEN_BIN="$BIN" AWS_BIN="$DBTOKEN_AWSCLI_VENV/bin/aws" cli/tests/awscli-differential.sh
+if [[ $EUID -eq 0 ]]; then
+    step "postgresql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/pg-iam-test.sh
+else
+    echo "cli: the PostgreSQL IAM test needs root (it writes /etc/pam.d)" >&2
+    results+=("FAIL postgresql iam auth (not root)"); status=1
+fi
+
+echo "--- cli summary"
+printf '%s\n' "${results[@]}"
+p=$(printf '%s\n' "${results[@]}" | grep -c '^PASS' || true)
+f=$(printf '%s\n' "${results[@]}" | grep -c '^FAIL' || true)
+echo "cli: $p passed, $f failed"
+exit $status
