@@ -12,7 +12,7 @@
 //! | Rust | Kotlin | Swift |
 //! |---|---|---|
 //! | [`Credentials`] | `Credentials` (`toString()` redacts secrets) | `Credentials` (`description` redacts secrets) |
-//! | [`Target`], [`TokenRequest`] | `Target.Rds(…)`, `TokenRequest(…)` | `.rds(hostname:port:username:)`, `TokenRequest(…)` |
+//! | [`TokenTarget`], [`TokenRequest`] | `TokenTarget.Rds(…)`, `TokenRequest(…)` | `.rds(hostname:port:username:)`, `TokenRequest(…)` |
 //! | [`generate_token`] / [`generate_token_now`] | `generateToken(request, signingTime)` | `generateToken(request:signingTime:)` |
 //! | [`TokenCache`] | `TokenCache(refreshMarginSeconds)` | `TokenCache(refreshMarginSeconds:)` |
 //! | [`inspect`], [`verify`] | `inspect(token)`, `verify(…)` | `inspect(token:)`, `verify(…)` |
@@ -37,11 +37,11 @@ macro_rules! token_error {
     ($($(#[$doc:meta])* $variant:ident,)*) => {
         /// Why a token could not be built, inspected or verified.
         ///
-        /// One case per [`dbtoken::Error`]; [`code`](TokenError::code) is the stable,
+        /// One case per core error; `code()` is the stable,
         /// language-independent code (`"region_mismatch"`), the same string every dbtoken
         /// front end exposes. Kotlin names this type `TokenException`. Messages never contain
         /// inputs or secrets.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Error)]
+        #[derive(Clone, Copy, PartialEq, Eq, uniffi::Error)]
         #[uniffi::export(Display, Debug)]
         pub enum TokenError {
             $($(#[$doc])* $variant,)*
@@ -125,7 +125,7 @@ token_error! {
 
 #[uniffi::export]
 impl TokenError {
-    /// The stable error code (`"region_mismatch"`), as [`dbtoken::Error::code`].
+    /// The stable error code, e.g. `"region_mismatch"`.
     pub fn code(&self) -> String {
         self.to_core().code().to_owned()
     }
@@ -139,6 +139,16 @@ impl TokenError {
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.to_core().code(), self.to_core().message())
+    }
+}
+
+/// Swift's `localizedDescription` and `debugDescription` come from here: code and message.
+impl fmt::Debug for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenError")
+            .field("code", &self.to_core().code())
+            .field("message", &self.to_core().message())
+            .finish()
     }
 }
 
@@ -271,7 +281,7 @@ impl From<dbtoken::Kind> for TokenKind {
 
 /// What the token is for.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum Target {
+pub enum TokenTarget {
     /// RDS / Aurora / RDS Proxy: bare endpoint, port and database user.
     Rds {
         /// `mydb.abc123.us-east-1.rds.amazonaws.com` (no scheme, no port).
@@ -310,7 +320,7 @@ pub enum Target {
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct TokenRequest {
     /// The database or cache.
-    pub target: Target,
+    pub target: TokenTarget,
     /// The credentials to sign with.
     pub credentials: Arc<Credentials>,
     /// The region; `None` reads it from an AWS endpoint host name.
@@ -324,12 +334,12 @@ pub struct TokenRequest {
 impl TokenRequest {
     fn core(&self, signing_time: u64) -> dbtoken::TokenRequest<'_> {
         let target = match &self.target {
-            Target::Rds { hostname, port, username } => dbtoken::Target::Rds { hostname, port: *port, username },
-            Target::Dsql { hostname, admin } => dbtoken::Target::Dsql { hostname, admin: *admin },
-            Target::Elasticache { cache_name, user_id, serverless } => {
+            TokenTarget::Rds { hostname, port, username } => dbtoken::Target::Rds { hostname, port: *port, username },
+            TokenTarget::Dsql { hostname, admin } => dbtoken::Target::Dsql { hostname, admin: *admin },
+            TokenTarget::Elasticache { cache_name, user_id, serverless } => {
                 dbtoken::Target::ElastiCache { cache_name, user_id, serverless: *serverless }
             }
-            Target::Memorydb { cluster_name, user } => dbtoken::Target::MemoryDb { cluster_name, user },
+            TokenTarget::Memorydb { cluster_name, user } => dbtoken::Target::MemoryDb { cluster_name, user },
         };
         dbtoken::TokenRequest {
             target,
@@ -435,7 +445,7 @@ impl TokenCache {
         Ok(Arc::new(AuthToken(token)))
     }
 
-    /// [`get`](Self::get) at the current system time.
+    /// `get` at the current system time.
     pub fn get_now(&self, request: TokenRequest) -> Result<Arc<AuthToken>, TokenError> {
         self.get(request, SystemTime::now())
     }
@@ -465,7 +475,7 @@ impl fmt::Display for TokenCache {
 
 // ------------------------------------------------------------------------------------ inspect
 
-/// The parts of a token (see [`inspect`]). Holds nothing secret.
+/// The parts of a token (see `inspect`). Holds nothing secret.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct TokenInfo {
     /// Which kind of token (from the service in the credential scope).
@@ -545,7 +555,7 @@ pub fn verify(token: String, secret_access_key: String, now: SystemTime) -> Resu
     Ok(dbtoken::verify(&token, &secret, now)?.into())
 }
 
-/// [`verify`] at the current system time.
+/// `verify` at the current system time.
 #[uniffi::export]
 pub fn verify_now(token: String, secret_access_key: String) -> Result<TokenInfo, TokenError> {
     verify(token, secret_access_key, SystemTime::now())
@@ -579,7 +589,7 @@ mod tests {
             assert!(!s.contains("SECRETSECRET") && !s.contains("SESSIONTOKEN"), "{s}");
         }
         let req = TokenRequest {
-            target: Target::Rds { hostname: "db.example.com".into(), port: 5432, username: "u".into() },
+            target: TokenTarget::Rds { hostname: "db.example.com".into(), port: 5432, username: "u".into() },
             credentials: Arc::new(c),
             region: Some("us-east-1".into()),
             expires_in: 900,

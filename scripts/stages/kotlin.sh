@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Stage kotlin: the uniffi Kotlin bindings on the JVM (JNA).
+#   1. build libdbtoken_uniffi + uniffi-bindgen and generate the Kotlin sources (bindings/generate.sh);
+#   2. compile them with the test program bindings/kotlin/src/test/kotlin/VectorsTest.kt (kotlinc);
+#   3. run it: every tests/vectors/tokens.json and errors.json case, the cache, the clock
+#      conveniences and toString() redaction. Ends with `N passed, N failed`.
+# Gradle is not used here (bindings/kotlin/build.gradle.kts is for users).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+bash scripts/tools.sh kotlin
+eval "$(bash scripts/tools.sh env)"
+jna="${DBTOKEN_JNA_JAR:-/usr/share/java/jna.jar}"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Committed generated sources (if anyone commits them) must match the current library.
+bash bindings/generate.sh --check --lang kotlin >/dev/null
+lib="$(bash bindings/generate.sh --out "$work/gen" --lang kotlin | sed -n 's/^library: //p')"
+
+test_dir=bindings/kotlin/src/test/kotlin
+t0=$(date +%s)
+kotlinc -nowarn "$work/gen/kotlin/src/main/kotlin/dbtoken/dbtoken_uniffi.kt" "$test_dir/VectorsTest.kt" \
+    -cp "$jna" -include-runtime -d "$work/test.jar" 2>&1 | grep -v '^warning: ' || true
+[[ -f "$work/test.jar" ]] || { echo "kotlinc failed" >&2; exit 1; }
+echo "kotlinc: $(( $(date +%s) - t0 ))s"
+
+# The vectors by their path relative to the test file.
+java -Djna.library.path="$(dirname "$lib")" -cp "$work/test.jar:$jna" VectorsTestKt "$test_dir/../../../../../tests/vectors"
