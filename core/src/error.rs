@@ -35,7 +35,7 @@ pub enum Error {
     HostHasPort,
     /// The host contains a character that no DNS name or bracketed IP literal has.
     InvalidHost,
-    /// The port is 0.
+    /// The port is 0 (or, in a front end, outside 1–65535).
     InvalidPort,
     /// The expiry is 0 or above the service's maximum (900 s; 604,800 s for DSQL).
     ExpiryOutOfRange,
@@ -158,7 +158,7 @@ impl Error {
                 "the host contains a character not allowed in a DNS name or IP literal: pass the bare endpoint"
             }
             Error::InvalidPort => {
-                "the port is 0: pass the port the database listens on (e.g. 5432 or 3306)"
+                "the port is out of range: pass the port the database listens on (1 to 65535, e.g. 5432 or 3306)"
             }
             Error::ExpiryOutOfRange => {
                 "the expiry is out of range: 1 to 900 seconds (Aurora DSQL: 1 to 604800)"

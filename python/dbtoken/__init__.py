@@ -22,6 +22,7 @@ the Rust core's, and every failure there is a :class:`TokenError` with a stable 
 """
 
 import os as _os
+import sys as _sys
 import time as _time
 
 from ._errors import TokenError
@@ -162,19 +163,47 @@ def _tuple(c):
     return (c.access_key_id, c.secret_access_key, c.session_token, c._expires_at)
 
 
+# The environment is read through os.environ's own storage: the same values os.environ shows,
+# without its per-key encode/decode (which would cost more than signing). A decoded result is
+# reused while the three underlying values are the very same objects (os.environ replaces them
+# on every change).
+_env_data = getattr(_environ, "_data", None)
+if _os.name == "nt" or type(_env_data) is not dict:
+    _env_data = None
+_fsenc = _sys.getfilesystemencoding()
+_env_last = (None, None, None, None)
+
+
 def _env_credentials():
-    akid = _environ.get("AWS_ACCESS_KEY_ID")
+    global _env_last
+    d = _env_data
+    if d is None:
+        return _env_decode(_environ.get("AWS_ACCESS_KEY_ID"), _environ.get("AWS_SECRET_ACCESS_KEY"),
+                           _environ.get("AWS_SESSION_TOKEN") or _environ.get("AWS_SECURITY_TOKEN"))
+    a = d.get(b"AWS_ACCESS_KEY_ID")
+    s = d.get(b"AWS_SECRET_ACCESS_KEY")
+    t = d.get(b"AWS_SESSION_TOKEN") or d.get(b"AWS_SECURITY_TOKEN")
+    last = _env_last
+    if a is last[0] and s is last[1] and t is last[2] and a is not None:
+        return last[3]
+    dec = _fsenc
+    result = _env_decode(a and a.decode(dec, "surrogateescape"),
+                         s and s.decode(dec, "surrogateescape"),
+                         t and t.decode(dec, "surrogateescape"))
+    _env_last = (a, s, t, result)
+    return result
+
+
+def _env_decode(akid, secret, session):
     if not akid:
         raise _error(
             "empty_access_key_id",
             "no credentials: AWS_ACCESS_KEY_ID is not set (pass credentials=... or set the "
             "AWS_* environment variables)",
         )
-    secret = _environ.get("AWS_SECRET_ACCESS_KEY")
     if not secret:
         raise _error("empty_secret_access_key", "no credentials: AWS_SECRET_ACCESS_KEY is not set")
-    session = _environ.get("AWS_SESSION_TOKEN") or _environ.get("AWS_SECURITY_TOKEN") or None
-    return (akid, secret, session, None)
+    return (akid, secret, session or None, None)
 
 
 def _from_object(obj):
@@ -258,18 +287,20 @@ def rds_token(hostname, port, username, *, region=None, credentials=None, expire
     ``AWS_SESSION_TOKEN``. ``expires_in`` is 1–900 seconds and is clamped to the credentials'
     expiry. ``signing_time`` (aware ``datetime`` or Unix seconds) defaults to now.
     """
-    c = _credentials(credentials)
+    c = _env_credentials() if credentials is None else _credentials(credentials)
+    t = int(_time.time()) if signing_time is None else _unix(signing_time, "signing_time")
     return _rs.token(_RDS, hostname, port, username, False, c[0], c[1], c[2], c[3], region,
-                     expires_in, _now(signing_time))[0]
+                     expires_in, t)
 
 
 def dsql_token(hostname, *, admin=False, region=None, credentials=None, expires_in=900,
                signing_time=None):
     """The IAM auth token for an Aurora DSQL cluster endpoint (``DbConnect``, or
     ``DbConnectAdmin`` with ``admin=True``). ``expires_in`` is 1–604,800 seconds."""
-    c = _credentials(credentials)
+    c = _env_credentials() if credentials is None else _credentials(credentials)
+    t = int(_time.time()) if signing_time is None else _unix(signing_time, "signing_time")
     return _rs.token(_DSQL, hostname, 0, "", admin, c[0], c[1], c[2], c[3], region,
-                     expires_in, _now(signing_time))[0]
+                     expires_in, t)
 
 
 def elasticache_token(cache_name, user_id, *, serverless=False, region=None, credentials=None,
@@ -277,23 +308,27 @@ def elasticache_token(cache_name, user_id, *, serverless=False, region=None, cre
     """The IAM auth token for an ElastiCache (Valkey / Redis OSS) user: the password to send
     with ``AUTH user_id token``. ``serverless=True`` for a serverless cache. ``region`` is
     required (a cache name does not name one)."""
-    c = _credentials(credentials)
+    c = _env_credentials() if credentials is None else _credentials(credentials)
+    t = int(_time.time()) if signing_time is None else _unix(signing_time, "signing_time")
     return _rs.token(_ELASTICACHE, cache_name, 0, user_id, serverless, c[0], c[1], c[2], c[3],
-                     region, expires_in, _now(signing_time))[0]
+                     region, expires_in, t)
 
 
 def memorydb_token(cluster_name, user, *, region=None, credentials=None, expires_in=900,
                    signing_time=None):
     """The IAM auth token for a MemoryDB user. ``region`` is required."""
-    c = _credentials(credentials)
+    c = _env_credentials() if credentials is None else _credentials(credentials)
+    t = int(_time.time()) if signing_time is None else _unix(signing_time, "signing_time")
     return _rs.token(_MEMORYDB, cluster_name, 0, user, False, c[0], c[1], c[2], c[3], region,
-                     expires_in, _now(signing_time))[0]
+                     expires_in, t)
 
 
 def generate_db_auth_token(DBHostname, Port, DBUsername, Region=None, *, credentials=None):  # noqa: N803
     """boto3's ``rds_client.generate_db_auth_token`` with the same argument names, so switching
     is one import. Credentials come from the environment unless ``credentials`` is given."""
-    return rds_token(DBHostname, Port, DBUsername, region=Region, credentials=credentials)
+    c = _env_credentials() if credentials is None else _credentials(credentials)
+    return _rs.token(_RDS, DBHostname, Port, DBUsername, False, c[0], c[1], c[2], c[3], Region,
+                     900, int(_time.time()))
 
 
 # --------------------------------------------------------------------------------- inspect
@@ -459,7 +494,7 @@ class TokenCache:
     def _get(self, c, now):
         kind, host, port, user, flag, region, expires_in = self._args
         return self._cache.get(kind, host, port, user, flag, c[0], c[1], c[2], c[3], region,
-                               expires_in, _now(now))[0]
+                               expires_in, _now(now))
 
     def token(self, *, now=None):
         """A token with more than ``refresh_margin`` seconds left at ``now`` (default: the

@@ -18,13 +18,13 @@
 //! No Rust lock is held while Python code runs, and nothing here can panic across the boundary
 //! (pyo3 turns a panic into `PanicException`, but every path returns `PyResult` instead).
 
-use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard};
 
-use dbtoken::{Credentials, Error, OwnedToken, Signer, Target, TokenInfo, TokenRequest};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use dbtoken::{Credentials, Error, Signer, Target, TokenInfo, TokenRequest};
 use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt, PyString, PyTuple, PyType};
 
@@ -55,22 +55,32 @@ fn token_error(py: Python<'_>, e: Error) -> PyErr {
     token_error_with(py, e.code(), e.message())
 }
 
-/// A `str` argument as UTF-8.
-fn text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Cow<'a, str>> {
-    let s = obj
-        .cast::<PyString>()
-        .map_err(|_| PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj))))?;
-    s.to_cow()
-        .map_err(|_| PyTypeError::new_err(format!("{what} must be valid Unicode text (it contains a lone surrogate, which has no UTF-8 form)")))
+/// A `str` argument as UTF-8 (kept in the Python object that holds the bytes: no copy).
+fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PyBackedStr> {
+    let s = obj.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))
+    })?;
+    PyBackedStr::try_from(s.clone()).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be valid Unicode text (it contains a lone surrogate, which has no UTF-8 form)"
+        ))
+    })
 }
 
 /// An optional `str` argument.
-fn opt_text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Option<Cow<'a, str>>> {
-    if obj.is_none() { Ok(None) } else { text(obj, what).map(Some) }
+fn opt_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<PyBackedStr>> {
+    if obj.is_none() {
+        Ok(None)
+    } else {
+        text(obj, what).map(Some)
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
 }
 
 /// A `bool` argument (exactly `True` or `False`).
@@ -80,32 +90,56 @@ fn boolean(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<bool> {
         .map_err(|_| PyTypeError::new_err(format!("{what} must be a bool, not {}", type_name(obj))))
 }
 
-/// An `int` argument (not `bool`), as i128 so every range check is explicit.
-fn int(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i128>> {
+/// An `int` argument (not `bool`), as i64 (every field's valid range fits in it; `None` when
+/// the value does not, which every caller treats as out of range).
+fn int(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i64>> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!("{what} must be an int, not {}", type_name(obj))));
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an int, not {}",
+            type_name(obj)
+        )));
     }
-    // Out of i128 range: report as out of range (None), not as an OverflowError.
-    Ok(obj.extract::<i128>().ok())
+    // Out of i64 range: report as out of range (None), not as an OverflowError.
+    Ok(obj.extract::<i64>().ok())
 }
 
 /// An `int` argument converted to `T`, out of range mapped to `TokenError(code)`.
-fn ranged<T: TryFrom<i128>>(obj: &Bound<'_, PyAny>, what: &str, code: Error, message: &str) -> PyResult<T> {
+fn ranged<T: TryFrom<i64>>(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    code: Error,
+    message: &str,
+) -> PyResult<T> {
     int(obj, what)?
         .and_then(|v| T::try_from(v).ok())
         .ok_or_else(|| token_error_with(obj.py(), code.code(), message))
 }
 
 fn port(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
-    ranged(obj, "port", Error::InvalidPort, "the port is out of range: pass the port the database listens on (1 to 65535)")
+    ranged(
+        obj,
+        "port",
+        Error::InvalidPort,
+        "the port is out of range: pass the port the database listens on (1 to 65535)",
+    )
 }
 
 fn expires_in(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
-    ranged(obj, "expires_in", Error::ExpiryOutOfRange, Error::ExpiryOutOfRange.message())
+    ranged(
+        obj,
+        "expires_in",
+        Error::ExpiryOutOfRange,
+        Error::ExpiryOutOfRange.message(),
+    )
 }
 
 fn unix_time(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
-    ranged(obj, what, Error::InvalidSigningTime, Error::InvalidSigningTime.message())
+    ranged(
+        obj,
+        what,
+        Error::InvalidSigningTime,
+        Error::InvalidSigningTime.message(),
+    )
 }
 
 /// Credential expiry: `None`, or an int saturated to `0..=u64::MAX`.
@@ -118,7 +152,7 @@ fn cred_expiry(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
         Some(v) if v < 0 => 0,
         Some(v) => u64::try_from(v).unwrap_or(u64::MAX),
         None => {
-            // Beyond i128: the sign decides.
+            // Beyond i64: the sign decides.
             let negative = obj.lt(0i32)?;
             if negative { 0 } else { u64::MAX }
         }
@@ -126,23 +160,23 @@ fn cred_expiry(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
 }
 
 /// Everything a token needs, owned (converted before any lock is taken).
-struct Args<'a> {
+struct Args {
     kind: u8,
-    host: Cow<'a, str>,
+    host: PyBackedStr,
     port: u16,
-    user: Cow<'a, str>,
+    user: Option<PyBackedStr>,
     flag: bool,
-    access_key_id: Cow<'a, str>,
-    secret_access_key: Cow<'a, str>,
-    session_token: Option<Cow<'a, str>>,
+    access_key_id: PyBackedStr,
+    secret_access_key: PyBackedStr,
+    session_token: Option<PyBackedStr>,
     credentials_expire_at: Option<u64>,
-    region: Option<Cow<'a, str>>,
+    region: Option<PyBackedStr>,
     expires_in: u32,
 }
 
-impl<'a> Args<'a> {
+impl Args {
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    fn new<'a>(
         kind: u8,
         host: &'a Bound<'_, PyAny>,
         port_obj: &'a Bound<'_, PyAny>,
@@ -166,7 +200,11 @@ impl<'a> Args<'a> {
             kind,
             host: text(host, host_name)?,
             port: if kind == 0 { port(port_obj)? } else { 0 },
-            user: if kind == 1 { Cow::Borrowed("") } else { text(user, user_name)? },
+            user: if kind == 1 {
+                None
+            } else {
+                Some(text(user, user_name)?)
+            },
             flag: match kind {
                 1 => boolean(flag, "admin")?,
                 2 => boolean(flag, "serverless")?,
@@ -182,11 +220,26 @@ impl<'a> Args<'a> {
     }
 
     fn request(&self, signing_time: u64) -> TokenRequest<'_> {
+        let user: &str = self.user.as_deref().unwrap_or("");
         let target = match self.kind {
-            0 => Target::Rds { hostname: &self.host, port: self.port, username: &self.user },
-            1 => Target::Dsql { hostname: &self.host, admin: self.flag },
-            2 => Target::ElastiCache { cache_name: &self.host, user_id: &self.user, serverless: self.flag },
-            _ => Target::MemoryDb { cluster_name: &self.host, user: &self.user },
+            0 => Target::Rds {
+                hostname: &self.host,
+                port: self.port,
+                username: user,
+            },
+            1 => Target::Dsql {
+                hostname: &self.host,
+                admin: self.flag,
+            },
+            2 => Target::ElastiCache {
+                cache_name: &self.host,
+                user_id: user,
+                serverless: self.flag,
+            },
+            _ => Target::MemoryDb {
+                cluster_name: &self.host,
+                user,
+            },
         };
         let credentials = Credentials {
             access_key_id: &self.access_key_id,
@@ -204,22 +257,15 @@ impl<'a> Args<'a> {
     }
 }
 
-type TokenTuple = (String, String, u64, u32, u64);
-
-fn owned(t: OwnedToken) -> TokenTuple {
-    (t.token, t.region, t.signing_time, t.expires_in, t.expires_at)
-}
-
 /// token(kind, host, port, user, flag, access_key_id, secret_access_key, session_token,
-/// credentials_expire_at, region, expires_in, signing_time) -> (token, region, signing_time,
-/// expires_in, expires_at)
+/// credentials_expire_at, region, expires_in, signing_time) -> str
 ///
 /// kind: 0 RDS, 1 DSQL (flag: admin), 2 ElastiCache (flag: serverless), 3 MemoryDB.
 /// `port` is read for RDS only and `user` for every kind but DSQL.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn token(
-    py: Python<'_>,
+fn token<'py>(
+    py: Python<'py>,
     kind: u8,
     host: &Bound<'_, PyAny>,
     port: &Bound<'_, PyAny>,
@@ -232,16 +278,40 @@ fn token(
     region: &Bound<'_, PyAny>,
     expires_in: &Bound<'_, PyAny>,
     signing_time: &Bound<'_, PyAny>,
-) -> PyResult<TokenTuple> {
+) -> PyResult<Bound<'py, PyString>> {
     let args = Args::new(
-        kind, host, port, user, flag, access_key_id, secret_access_key, session_token, credentials_expire_at, region,
+        kind,
+        host,
+        port,
+        user,
+        flag,
+        access_key_id,
+        secret_access_key,
+        session_token,
+        credentials_expire_at,
+        region,
         expires_in,
     )?;
     let signing_time = unix_time(signing_time, "signing_time")?;
     let req = args.request(signing_time);
-    let result = lock(&SIGNER).token(&req);
-    result.map(owned).map_err(|e| token_error(py, e))
+    // Most tokens fit a stack buffer; the lock is released (end of statement) before the
+    // Python string is created.
+    let mut buf = [0u8; STACK_TOKEN];
+    let written = lock(&SIGNER)
+        .write_token(&req, &mut buf)
+        .map(|t| t.as_str());
+    match written {
+        Ok(text) => Ok(PyString::new(py, text)),
+        Err(Error::BufferTooSmall) => {
+            let owned = lock(&SIGNER).token(&req).map_err(|e| token_error(py, e))?;
+            Ok(PyString::new(py, &owned.token))
+        }
+        Err(e) => Err(token_error(py, e)),
+    }
 }
+
+/// Tokens up to this size are written on the stack (a 1,000-character session token fits).
+const STACK_TOKEN: usize = 4096;
 
 /// A token cache (`dbtoken::TokenCache`) behind a mutex. The Python `TokenCache` resolves
 /// credentials first and calls `get` with plain values, so the lock is never held while Python
@@ -258,7 +328,9 @@ impl Cache {
         let margin = int(refresh_margin, "refresh_margin")?
             .and_then(|v| u64::try_from(v).ok())
             .ok_or_else(|| PyValueError::new_err("refresh_margin must be 0 or more seconds"))?;
-        Ok(Cache { inner: Mutex::new(dbtoken::TokenCache::new(margin)) })
+        Ok(Cache {
+            inner: Mutex::new(dbtoken::TokenCache::new(margin)),
+        })
     }
 
     /// Same arguments as `token`, with `now` in place of `signing_time`.
@@ -278,15 +350,24 @@ impl Cache {
         region: &Bound<'_, PyAny>,
         expires_in: &Bound<'_, PyAny>,
         now: &Bound<'_, PyAny>,
-    ) -> PyResult<TokenTuple> {
+    ) -> PyResult<String> {
         let args = Args::new(
-            kind, host, port, user, flag, access_key_id, secret_access_key, session_token, credentials_expire_at,
-            region, expires_in,
+            kind,
+            host,
+            port,
+            user,
+            flag,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            credentials_expire_at,
+            region,
+            expires_in,
         )?;
         let now = unix_time(now, "now")?;
         let req = args.request(now);
-        let result = lock(&self.inner).get(&req, now).cloned();
-        result.map(owned).map_err(|e| token_error(py, e))
+        let result = lock(&self.inner).get(&req, now).map(|t| t.token.clone());
+        result.map_err(|e| token_error(py, e))
     }
 
     fn clear(&self) {
@@ -364,13 +445,19 @@ fn error_codes() -> Vec<&'static str> {
 #[pyfunction]
 fn error_message(code: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
     let code = text(code, "code")?;
-    Ok(Error::ALL.iter().find(|e| e.code() == code).map(Error::message))
+    Ok(Error::ALL
+        .iter()
+        .find(|e| e.code() == code)
+        .map(Error::message))
 }
 
 #[pymodule]
 fn _dbtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let cls = py.import("dbtoken._errors")?.getattr("TokenError")?.cast_into::<PyType>()?;
+    let cls = py
+        .import("dbtoken._errors")?
+        .getattr("TokenError")?
+        .cast_into::<PyType>()?;
     m.add("TokenError", &cls)?;
     let _ = TOKEN_ERROR.set(py, cls.unbind());
     m.add_function(wrap_pyfunction!(token, m)?)?;

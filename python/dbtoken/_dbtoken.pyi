@@ -1,0 +1,70 @@
+"""The Rust extension (pyo3, abi3). Private: use the `dbtoken` package's functions."""
+
+from typing import Optional, Tuple, final
+
+from ._errors import TokenError as TokenError
+
+__version__: str
+__all__ = ["Cache", "TokenError", "__version__", "error_codes", "error_message", "inspect", "token",
+           "url_encode", "verify"]
+
+_InfoTuple = Tuple[str, str, Optional[int], str, Optional[str], bool, str, str, str, int, int,
+                   int, bool, str]
+
+def token(
+    kind: int,
+    host: object,
+    port: object,
+    user: object,
+    flag: object,
+    access_key_id: object,
+    secret_access_key: object,
+    session_token: object,
+    credentials_expire_at: object,
+    region: object,
+    expires_in: object,
+    signing_time: object,
+) -> str:
+    """Signs one token."""
+
+def inspect(token: object) -> _InfoTuple:
+    """Parses a token into the fields of `dbtoken.TokenInfo`."""
+
+def verify(token: object, secret_access_key: object, now: object) -> _InfoTuple:
+    """Verifies a token's signature and validity window at `now`."""
+
+def url_encode(text_obj: object) -> str:
+    """RFC 3986 percent-encoding."""
+
+def error_codes() -> list[str]:
+    """Every TokenError code, in the core's order."""
+
+def error_message(code: object) -> Optional[str]:
+    """The core's message for an error code."""
+
+@final
+class Cache:
+    """`dbtoken::TokenCache` behind a mutex."""
+
+    def __new__(cls, refresh_margin: object) -> "Cache": ...
+    def get(
+        self,
+        kind: int,
+        host: object,
+        port: object,
+        user: object,
+        flag: object,
+        access_key_id: object,
+        secret_access_key: object,
+        session_token: object,
+        credentials_expire_at: object,
+        region: object,
+        expires_in: object,
+        now: object,
+    ) -> str:
+        """The cached token, or a new one signed at `now`."""
+    def clear(self) -> None:
+        """Forgets the cached token."""
+    @property
+    def refresh_margin(self) -> int:
+        """Seconds before expiry at which a new token is signed."""
