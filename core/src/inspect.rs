@@ -62,32 +62,47 @@ impl<'a> Encoded<'a> {
 }
 
 impl fmt::Display for Encoded<'_> {
-    /// Writes the decoded text (invalid UTF-8 as U+FFFD).
+    /// Writes the decoded text, invalid UTF-8 replaced by U+FFFD exactly as
+    /// `String::from_utf8_lossy` does.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut pending = [0u8; 4];
+        const CAP: usize = 64;
+        let mut buf = [0u8; CAP];
         let mut n = 0usize;
-        for b in self.bytes() {
-            if let Some(slot) = pending.get_mut(n) {
-                *slot = b;
-                n += 1;
-            }
-            let chunk = pending.get(..n).unwrap_or(&[]);
-            match core::str::from_utf8(chunk) {
-                Ok(s) => {
-                    f.write_str(s)?;
-                    n = 0;
+        let mut bytes = self.bytes().peekable();
+        loop {
+            for slot in buf.iter_mut().skip(n) {
+                match bytes.next() {
+                    Some(b) => {
+                        *slot = b;
+                        n += 1;
+                    }
+                    None => break,
                 }
-                Err(e) if e.error_len().is_some() || n == 4 => {
+            }
+            let done = bytes.peek().is_none();
+            let chunk = buf.get(..n).unwrap_or(&[]);
+            let mut carry = 0usize;
+            let mut pieces = chunk.utf8_chunks().peekable();
+            while let Some(piece) = pieces.next() {
+                f.write_str(piece.valid())?;
+                let invalid = piece.invalid();
+                if invalid.is_empty() {
+                    continue;
+                }
+                if pieces.peek().is_none() && !done {
+                    // Possibly a sequence cut by the buffer's end: decide with the next bytes.
+                    carry = invalid.len();
+                } else {
                     f.write_str("\u{FFFD}")?;
-                    n = 0;
                 }
-                Err(_) => {}
             }
+            if done {
+                return Ok(());
+            }
+            let from = n.saturating_sub(carry);
+            buf.copy_within(from..n, 0);
+            n -= from;
         }
-        if n > 0 {
-            f.write_str("\u{FFFD}")?;
-        }
-        Ok(())
     }
 }
 
@@ -218,26 +233,26 @@ fn as_str(b: &[u8]) -> Result<&str, Error> {
     core::str::from_utf8(b).map_err(|_| Error::MalformedToken)
 }
 
-/// Splits `X-Amz-Credential`'s value on `%2F` (either case).
+/// Splits `X-Amz-Credential`'s value on `%2F` (either case) into the access key id and the four
+/// scope fields. The scope is split from the right: an access key id may itself contain `%2F`.
 fn credential_parts(v: &[u8]) -> Option<[&[u8]; 5]> {
     let mut parts: [&[u8]; 5] = [&[]; 5];
-    let mut n = 0usize;
-    let mut start = 0usize;
-    let mut i = 0usize;
-    while i < v.len() {
+    let mut end = v.len();
+    let mut found = 0usize;
+    let mut i = v.len();
+    while found < 4 {
+        i = i.checked_sub(1)?;
         if v.get(i..i + 3)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"%2F"))
+            && i + 3 <= end
         {
-            *parts.get_mut(n)? = v.get(start..i)?;
-            n += 1;
-            i += 3;
-            start = i;
-        } else {
-            i += 1;
+            *parts.get_mut(4 - found)? = v.get(i + 3..end)?;
+            end = i;
+            found += 1;
         }
     }
-    *parts.get_mut(n)? = v.get(start..)?;
-    (n == 4).then_some(parts)
+    parts[0] = v.get(..end)?;
+    Some(parts)
 }
 
 /// Parses a token without copying. Accepts any parameter order.
@@ -467,4 +482,48 @@ fn put_recanonical<T: sigv4::Trace + ?Sized>(h: &mut CanonicalHasher<'_, T>, v: 
         }
     }
     h.put(chunk.get(..n).unwrap_or(&[]));
+}
+
+#[cfg(all(test, feature = "alloc"))]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    #[test]
+    fn display_is_lossy_utf8_like_std() {
+        let samples: [&[u8]; 7] = [
+            b"\xC3A",
+            b"ok\xE2\x82",
+            b"\xF0\x9F\x98\x80 smile",
+            b"\x80\x80abc\xFF",
+            &[0xE2; 70],
+            &[b'a'; 130],
+            b"",
+        ];
+        let mut long = Vec::new();
+        for i in 0..200u8 {
+            long.extend_from_slice("ü€😀".as_bytes());
+            long.push(i);
+        }
+        for raw in samples.iter().copied().chain([long.as_slice()]) {
+            let encoded: String = raw.iter().map(|b| alloc::format!("%{b:02X}")).collect();
+            let e = Encoded(&encoded);
+            assert_eq!(e.to_string(), String::from_utf8_lossy(raw), "{raw:?}");
+            assert_eq!(e.decode(), String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn access_key_ids_with_slashes_round_trip() {
+        let creds = crate::Credentials::new("AKID/EX%2FAMPLE", "secret");
+        let req = crate::TokenRequest::rds("db.example.com", 5432, "u", creds, 1_700_000_000)
+            .with_region("us-east-1");
+        let token = crate::token_string(&req).unwrap();
+        let info = verify(&token, "secret", 1_700_000_000).unwrap();
+        assert!(info.access_key_id.matches("AKID/EX%2FAMPLE"));
+        assert_eq!(info.region, "us-east-1");
+        assert_eq!(info.service, "rds-db");
+    }
 }
