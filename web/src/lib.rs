@@ -3,46 +3,53 @@
 //! This crate is deliberately thin: it converts plain JavaScript values (strings, numbers,
 //! booleans) into a [`dbtoken::TokenRequest`], calls the core and hands back a string or an
 //! error code. It does **not** validate, sign, infer regions, cache or parse tokens itself: that
-//! is all `dbtoken`. The JavaScript wrapper (`web/js/api.js`) turns the options object into these
+//! is all `dbtoken`. The JavaScript wrapper (`web/js/api.mjs`) turns the options object into these
 //! positional arguments, checks JavaScript types (`TypeError`), reads the environment in Node and
 //! the clock, and turns error strings into `TokenError`s.
 //!
-//! Errors cross the boundary as the string `"<code>\n<message>"`, both taken from
-//! [`dbtoken::Error`]. Nothing here panics on any input (a panic would abort the instance and
+//! Errors cross the boundary as the string `"\0<code>\n<message>"`, both taken from
+//! [`dbtoken::Error`]. Every export returns a plain string and never throws: no successful
+//! result starts with NUL (a token starts with its host, which cannot contain one; JSON starts
+//! with `{`), and without `Result` returns the module needs none of wasm-bindgen's `externref`
+//! machinery (a few KB). Nothing here panics on any input (a panic would abort the instance and
 //! surface in JavaScript as a `WebAssembly.RuntimeError`, which the wrapper reports as
 //! `TokenError` code `internal`).
-
 //!
-//! On wasm32 the crate is `no_std` (a panic handler that traps and the `dlmalloc` allocator):
-//! without std's panic formatting the module is about a third smaller.
+//! On wasm32 the crate is `no_std` (a panic handler that traps, and `lol_alloc`'s free-list
+//! allocator): without std's panic formatting and dlmalloc the module is about a third smaller.
 #![cfg_attr(target_arch = "wasm32", no_std)]
+// `push_str("x")`, never `push('x')`: `String::push` (UTF-8 encoding a char) is 240 bytes of wasm
+// that nothing else needs.
+#![allow(clippy::single_char_add_str)]
 
 extern crate alloc;
 
 use alloc::string::String;
 
-use dbtoken::{Credentials, Error, Kind, Target, TokenInfo, TokenRequest};
+use dbtoken::{Credentials, Error, Target, TokenInfo, TokenRequest};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOC: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 /// Nothing in this crate or the core panics on any input; should it happen anyway, trap. The
 /// instance is then unusable and JavaScript sees a `WebAssembly.RuntimeError`, which the wrapper
-/// reports as `TokenError` code `internal` and answers by loading a fresh instance.
+/// reports as `TokenError` code `internal` before loading a fresh instance.
 #[cfg(all(target_arch = "wasm32", not(test)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// `"<code>\n<message>"` for the JavaScript wrapper.
+/// `"\0<code>\n<message>"` for the JavaScript wrapper.
 fn err(e: Error) -> String {
     let (code, message) = (e.code(), e.message());
-    let mut s = String::with_capacity(code.len() + 1 + message.len());
+    let mut s = String::with_capacity(code.len() + 2 + message.len());
+    s.push_str("\0");
     s.push_str(code);
-    s.push('\n');
+    s.push_str("\n");
     s.push_str(message);
     s
 }
@@ -50,7 +57,7 @@ fn err(e: Error) -> String {
 /// Seconds as a JavaScript number → `u64`. Negative, non-finite or huge values become
 /// `u64::MAX`, which the core rejects as `invalid_signing_time`.
 fn seconds(t: f64) -> u64 {
-    if t.is_finite() && t >= 0.0 && t <= 9_007_199_254_740_991.0 {
+    if (0.0..=9_007_199_254_740_991.0).contains(&t) {
         t as u64
     } else {
         u64::MAX
@@ -59,7 +66,7 @@ fn seconds(t: f64) -> u64 {
 
 /// An expiry as a JavaScript number → `u32`; out of range becomes 0 (`expiry_out_of_range`).
 fn expiry(e: f64) -> u32 {
-    if e.is_finite() && e >= 0.0 && e <= f64::from(u32::MAX) {
+    if (0.0..=f64::from(u32::MAX)).contains(&e) {
         e as u32
     } else {
         0
@@ -109,13 +116,7 @@ fn request<'a>(
         access_key_id,
         secret_access_key,
         session_token,
-        expires_at: cred_expires_at.map(|t| {
-            if t.is_finite() && t >= 0.0 {
-                seconds(t)
-            } else {
-                0
-            }
-        }),
+        expires_at: cred_expires_at.map(|t| if t >= 0.0 { seconds(t) } else { 0 }),
     };
     TokenRequest {
         target,
@@ -126,74 +127,44 @@ fn request<'a>(
     }
 }
 
-/// A signer that keeps the derived signing key ([`dbtoken::Signer`]): repeated tokens with the
-/// same secret, day, region and service skip key derivation. The wrapper keeps one per instance.
-#[wasm_bindgen]
-#[derive(Debug, Default)]
-pub struct Minter(dbtoken::Signer);
-
-#[wasm_bindgen]
-impl Minter {
-    /// A signer with an empty key cache.
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> Minter {
-        Minter(dbtoken::Signer::new())
-    }
-
-    /// Signs one token (see [`request`] for the arguments). Errors: `"<code>\n<message>"`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn token(
-        &mut self,
-        kind: u8,
-        host: &str,
-        port: u16,
-        user: &str,
-        flag: bool,
-        region: Option<String>,
-        access_key_id: &str,
-        secret_access_key: &str,
-        session_token: Option<String>,
-        cred_expires_at: Option<f64>,
-        expires_in: f64,
-        signing_time: f64,
-    ) -> Result<String, String> {
-        let req = request(
-            kind,
-            host,
-            port,
-            user,
-            flag,
-            region.as_deref(),
-            access_key_id,
-            secret_access_key,
-            session_token.as_deref(),
-            cred_expires_at,
-            expires_in,
-            signing_time,
-        );
-        self.0.token(&req).map(|t| t.token).map_err(err)
-    }
-}
-
-/// A token cache with a refresh margin: [`dbtoken::TokenCache`].
+/// A token cache with a refresh margin ([`dbtoken::TokenCache`]), or, created with a margin of
+/// `Infinity`, a plain signer ([`dbtoken::Signer`]) that never reuses a token.
+///
+/// The wrapper signs its one-off tokens (`rdsToken` and friends) through one of the latter: the
+/// signer keeps the derived signing key, so repeated tokens for the same secret, day, region and
+/// service skip key derivation. One class with one `get` keeps the module small (each export
+/// costs its own argument decoding).
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct Cache(dbtoken::TokenCache);
+pub struct Cache(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    Cache(dbtoken::TokenCache),
+    Signer(dbtoken::Signer),
+}
 
 #[wasm_bindgen]
 impl Cache {
-    /// A cache that refreshes `refresh_margin` seconds before a token expires.
+    /// A cache that refreshes `refresh_margin` seconds before a token expires; `Infinity`: a
+    /// signer that never reuses a token.
     #[wasm_bindgen(constructor)]
     pub fn new(refresh_margin: f64) -> Cache {
-        let margin = if refresh_margin.is_finite() && refresh_margin >= 0.0 {
-            seconds(refresh_margin)
+        if refresh_margin == f64::INFINITY {
+            Cache(Inner::Signer(dbtoken::Signer::new()))
         } else {
-            0
-        };
-        Cache(dbtoken::TokenCache::new(margin))
+            // The wrapper passes a non-negative integer.
+            let margin = if refresh_margin >= 0.0 {
+                seconds(refresh_margin)
+            } else {
+                0
+            };
+            Cache(Inner::Cache(dbtoken::TokenCache::new(margin)))
+        }
     }
 
-    /// The cached token for this request at `now` (Unix seconds), or a new one signed at `now`.
+    /// The token for this request at `now` (Unix seconds): the cached one, or a new one signed
+    /// at `now` (see [`request`] for the arguments). Errors: `"\0<code>\n<message>"`.
     #[allow(clippy::too_many_arguments)]
     pub fn get(
         &mut self,
@@ -202,133 +173,135 @@ impl Cache {
         port: u16,
         user: &str,
         flag: bool,
-        region: Option<String>,
+        has_region: bool,
+        region: &str,
         access_key_id: &str,
         secret_access_key: &str,
-        session_token: Option<String>,
+        session_token: &str,
         cred_expires_at: Option<f64>,
         expires_in: f64,
         now: f64,
-    ) -> Result<String, String> {
+    ) -> String {
+        // Plain `&str`s (no `Option<String>`: each costs an allocation and code): the region is
+        // absent unless `has_region`; an empty session token is absent for the core anyway.
         let req = request(
             kind,
             host,
             port,
             user,
             flag,
-            region.as_deref(),
+            has_region.then_some(region),
             access_key_id,
             secret_access_key,
-            session_token.as_deref(),
+            Some(session_token),
             cred_expires_at,
             expires_in,
             now,
         );
-        self.0.get_token(&req, seconds(now)).map_err(err)
-    }
-
-    /// Forgets the cached token.
-    pub fn clear(&mut self) {
-        self.0.clear();
+        let token = match &mut self.0 {
+            Inner::Cache(c) => c.get_token(&req, seconds(now)),
+            Inner::Signer(s) => s.token(&req).map(|t| t.token),
+        };
+        token.unwrap_or_else(err)
     }
 }
 
-/// What [`inspect`] and [`verify`] read from a token (the wrapper turns it into a plain object).
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug)]
-pub struct Info {
-    /// `rds`, `dsql`, `elasticache` or `memorydb`.
-    #[wasm_bindgen(readonly)]
-    pub kind: String,
-    /// Host as written in the token.
-    #[wasm_bindgen(readonly)]
-    pub host: String,
-    /// Port, or -1 when the authority has none.
-    #[wasm_bindgen(readonly)]
-    pub port: i32,
-    /// `Action` value.
-    #[wasm_bindgen(readonly)]
-    pub action: String,
-    /// Decoded `DBUser` / `User`, if present.
-    #[wasm_bindgen(readonly)]
-    pub user: Option<String>,
-    /// `ResourceType=ServerlessCache` present.
-    #[wasm_bindgen(readonly)]
-    pub serverless: bool,
-    /// Region of the credential scope.
-    #[wasm_bindgen(readonly)]
-    pub region: String,
-    /// Service of the credential scope.
-    #[wasm_bindgen(readonly)]
-    pub service: String,
-    /// Decoded access key id.
-    #[wasm_bindgen(readonly, js_name = accessKeyId)]
-    pub access_key_id: String,
-    /// Signing time, Unix seconds.
-    #[wasm_bindgen(readonly, js_name = signingTime)]
-    pub signing_time: f64,
-    /// `X-Amz-Expires`.
-    #[wasm_bindgen(readonly, js_name = expiresIn)]
-    pub expires_in: u32,
-    /// Expiry, Unix seconds.
-    #[wasm_bindgen(readonly, js_name = expiresAt)]
-    pub expires_at: f64,
-    /// `X-Amz-Security-Token` present.
-    #[wasm_bindgen(readonly, js_name = hasSessionToken)]
-    pub has_session_token: bool,
-    /// The hex signature.
-    #[wasm_bindgen(readonly)]
-    pub signature: String,
+/// Appends `s` as a JSON string. Only `"`, `\\` and control characters are escaped; they are
+/// ASCII, so the runs between them are whole UTF-8 sequences.
+fn json_str(out: &mut String, s: &str) {
+    out.push_str("\"");
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b != b'"' && b != b'\\' && b >= 0x20 {
+            continue;
+        }
+        out.push_str(s.get(run..i).unwrap_or(""));
+        run = i + 1;
+        let hex = b"0123456789abcdef";
+        let esc = [
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            hex.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+            hex.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
+        ];
+        out.push_str(core::str::from_utf8(&esc).unwrap_or(""));
+    }
+    out.push_str(s.get(run..).unwrap_or(""));
+    out.push_str("\"");
 }
 
-fn info(t: &TokenInfo<'_>) -> Info {
-    Info {
-        kind: String::from(match t.kind {
-            Kind::Rds => "rds",
-            Kind::Dsql => "dsql",
-            Kind::ElastiCache => "elasticache",
-            Kind::MemoryDb => "memorydb",
-        }),
-        host: String::from(t.host),
-        port: t.port.map_or(-1, i32::from),
-        action: String::from(t.action),
-        user: t.user.map(|u| u.decode()),
-        serverless: t.serverless,
-        region: String::from(t.region),
-        service: String::from(t.service),
-        access_key_id: t.access_key_id.decode(),
-        // Exact: the core caps signing times at year 9999 (< 2^53).
-        signing_time: t.signing_time as f64,
-        expires_in: t.expires_in,
-        expires_at: t.expires_at as f64,
-        has_session_token: t.has_session_token,
-        signature: String::from(t.signature),
+/// Appends `n` in decimal (no `core::fmt`: it would double the module's size).
+fn json_num(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
     }
+    out.push_str(core::str::from_utf8(digits.get(i..).unwrap_or(&[])).unwrap_or(""));
+}
+
+/// What [`inspect`] and [`verify`] read from a token, as a JSON object (the wrapper parses it and
+/// turns the times into `Date`s): `kind`, `host`, `port` (or `null`), `action`, `user` (decoded,
+/// or `null`), `serverless`, `region`, `service`, `accessKeyId` (decoded), `signingTime`,
+/// `expiresIn`, `expiresAt` (Unix seconds), `hasSessionToken`, `signature`.
+fn info(t: &TokenInfo<'_>) -> String {
+    let mut o = String::with_capacity(256 + t.host.len());
+
+    o.push_str("{\"kind\":");
+    json_str(&mut o, t.kind.name());
+    o.push_str(",\"host\":");
+    json_str(&mut o, t.host);
+    o.push_str(",\"port\":");
+    match t.port {
+        Some(p) => json_num(&mut o, u64::from(p)),
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"action\":");
+    json_str(&mut o, t.action);
+    o.push_str(",\"user\":");
+    match t.user {
+        Some(u) => json_str(&mut o, &u.decode()),
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"serverless\":");
+    o.push_str(if t.serverless { "true" } else { "false" });
+    o.push_str(",\"region\":");
+    json_str(&mut o, t.region);
+    o.push_str(",\"service\":");
+    json_str(&mut o, t.service);
+    o.push_str(",\"accessKeyId\":");
+    json_str(&mut o, &t.access_key_id.decode());
+    o.push_str(",\"signingTime\":");
+    json_num(&mut o, t.signing_time);
+    o.push_str(",\"expiresIn\":");
+    json_num(&mut o, u64::from(t.expires_in));
+    o.push_str(",\"expiresAt\":");
+    json_num(&mut o, t.expires_at);
+    o.push_str(",\"hasSessionToken\":");
+    o.push_str(if t.has_session_token { "true" } else { "false" });
+    o.push_str(",\"signature\":");
+    json_str(&mut o, t.signature);
+    o.push_str("}");
+    o
 }
 
 /// Parses a token ([`dbtoken::inspect`]).
 #[wasm_bindgen]
-pub fn inspect(token: &str) -> Result<Info, String> {
-    dbtoken::inspect(token).map(|t| info(&t)).map_err(err)
+pub fn inspect(token: &str) -> String {
+    dbtoken::inspect(token).map_or_else(err, |t| info(&t))
 }
 
 /// Recomputes a token's signature and checks its validity window at `now` ([`dbtoken::verify`]).
 #[wasm_bindgen]
-pub fn verify(token: &str, secret_access_key: &str, now: f64) -> Result<Info, String> {
-    dbtoken::verify(token, secret_access_key, seconds(now))
-        .map(|t| info(&t))
-        .map_err(err)
-}
-
-/// Every error code of the core, comma-separated, in declaration order.
-#[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> String {
-    let mut s = String::new();
-    for code in dbtoken::error_codes() {
-        if !s.is_empty() {
-            s.push(',');
-        }
-        s.push_str(code);
-    }
-    s
+pub fn verify(token: &str, secret_access_key: &str, now: f64) -> String {
+    dbtoken::verify(token, secret_access_key, seconds(now)).map_or_else(err, |t| info(&t))
 }

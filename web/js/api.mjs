@@ -1,0 +1,373 @@
+// The JavaScript side of the dbtoken npm package, shared by every entry (Node CommonJS and ESM,
+// browsers): it turns option objects into the wasm module's positional arguments, checks
+// JavaScript types (TypeError), reads the environment (Node) and the clock, resolves async
+// credential providers, and turns the module's error strings into TokenErrors. Signing,
+// validation, region inference, caching policy and token parsing all happen in the Rust core.
+//
+// The build copies this file to dist/api.mjs and, with `export` removed and a
+// `module.exports`, to dist/api.cjs.
+
+const KIND_RDS = 0;
+const KIND_DSQL = 1;
+const KIND_ELASTICACHE = 2;
+const KIND_MEMORYDB = 3;
+const DEFAULT_EXPIRES_IN = 900;
+const DEFAULT_REFRESH_MARGIN = 30;
+
+/**
+ * @param {object} glue the wasm-bindgen glue (`Cache`, `inspect`, `verify`, `__wbg_reset_state`)
+ * @param {{ env?: () => (Record<string, string | undefined> | undefined) }} platform
+ */
+export function makeApi(glue, platform) {
+  /** A dbtoken error: `code` is one of the core's stable codes (or `internal`). */
+  class TokenError extends Error {
+    constructor(code, message) {
+      super(message);
+      Object.defineProperty(this, 'code', { value: code, enumerable: true });
+    }
+  }
+  Object.defineProperty(TokenError.prototype, 'name', { value: 'TokenError', writable: true, configurable: true });
+
+  function isTokenError(e) {
+    return e instanceof TokenError || (e instanceof Error && e.name === 'TokenError' && typeof e.code === 'string');
+  }
+
+  // ---------------------------------------------------------------- the wasm boundary
+  // A trap (a Rust panic, which should never happen, or running out of wasm memory) leaves the
+  // instance unusable: report it as TokenError `internal` and load a fresh instance. Objects of
+  // the old instance (caches) are recreated lazily: `epoch` counts the reloads.
+  let epoch = 0;
+  function call(f) {
+    let out;
+    try {
+      out = f();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        epoch++;
+        try {
+          glue.__wbg_reset_state();
+        } catch {
+          // the next call retries the reload
+        }
+        throw new TokenError('internal', 'internal error in the dbtoken WebAssembly module (the module was reloaded); please report it');
+      }
+      throw e;
+    }
+    if (out.charCodeAt(0) === 0) {
+      const nl = out.indexOf('\n');
+      throw new TokenError(out.slice(1, nl), out.slice(nl + 1));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- type checks
+  const hasWellFormed = typeof ''.isWellFormed === 'function';
+  function wellFormed(s) {
+    return hasWellFormed ? s.isWellFormed() : !/\p{Surrogate}/u.test(s);
+  }
+  function str(fn, name, v) {
+    if (typeof v !== 'string') throw new TypeError(`${fn}: ${name} must be a string`);
+    // TextEncoder would silently turn a lone surrogate into U+FFFD: another user, another host.
+    if (!wellFormed(v)) throw new TypeError(`${fn}: ${name} contains a lone surrogate (not well-formed Unicode)`);
+    return v;
+  }
+  function optStr(fn, name, v) {
+    return v === undefined || v === null ? undefined : str(fn, name, v);
+  }
+  function optBool(fn, name, v) {
+    if (v === undefined || v === null) return false;
+    if (typeof v !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean`);
+    return v;
+  }
+  function isDate(v) {
+    return Object.prototype.toString.call(v) === '[object Date]';
+  }
+  function dateMs(fn, name, v) {
+    if (!isDate(v)) throw new TypeError(`${fn}: ${name} must be a Date`);
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw new TypeError(`${fn}: ${name} is an invalid Date`);
+    return ms;
+  }
+  function integer(fn, name, v) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${fn}: ${name} must be an integer`);
+    return v;
+  }
+  function port(fn, v) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) {
+      throw new TypeError(`${fn}: port must be an integer from 1 to 65535`);
+    }
+    return v;
+  }
+  function options(fn, o) {
+    if (o === null || typeof o !== 'object') throw new TypeError(`${fn}: expected an options object`);
+    return o;
+  }
+
+  function env() {
+    return platform.env ? platform.env() : undefined;
+  }
+
+  /** [accessKeyId, secretAccessKey, sessionToken, expiresAt seconds] */
+  function credentialArgs(fn, c) {
+    if (c === undefined || c === null) {
+      const e = env();
+      if (!e) return ['', '', undefined, undefined]; // the core reports empty_access_key_id
+      let expiresAt;
+      if (e.AWS_CREDENTIAL_EXPIRATION) {
+        const ms = Date.parse(e.AWS_CREDENTIAL_EXPIRATION);
+        if (Number.isNaN(ms)) throw new TypeError(`${fn}: AWS_CREDENTIAL_EXPIRATION is not a date`);
+        expiresAt = Math.floor(ms / 1000);
+      }
+      return [
+        str(fn, 'AWS_ACCESS_KEY_ID', e.AWS_ACCESS_KEY_ID ?? ''),
+        str(fn, 'AWS_SECRET_ACCESS_KEY', e.AWS_SECRET_ACCESS_KEY ?? ''),
+        optStr(fn, 'AWS_SESSION_TOKEN', e.AWS_SESSION_TOKEN),
+        expiresAt,
+      ];
+    }
+    if (typeof c !== 'object') {
+      const hint = typeof c === 'function' ? ' (a credential provider needs the async Signer or DsqlSigner)' : '';
+      throw new TypeError(`${fn}: credentials must be an object { accessKeyId, secretAccessKey, sessionToken?, expiration? }${hint}`);
+    }
+    const expiration = c.expiration === undefined || c.expiration === null
+      ? undefined
+      : Math.floor(dateMs(fn, 'credentials.expiration', c.expiration) / 1000);
+    return [
+      str(fn, 'credentials.accessKeyId', c.accessKeyId),
+      str(fn, 'credentials.secretAccessKey', c.secretAccessKey),
+      optStr(fn, 'credentials.sessionToken', c.sessionToken),
+      expiration,
+    ];
+  }
+
+  /** The positional arguments of `Cache.get`, without the time. */
+  function requestArgs(kind, fn, o) {
+    options(fn, o);
+    let host;
+    let p = 0;
+    let user = '';
+    let flag = false;
+    if (kind === KIND_RDS) {
+      host = str(fn, 'hostname', o.hostname);
+      p = port(fn, o.port);
+      user = str(fn, 'username', o.username);
+    } else if (kind === KIND_DSQL) {
+      host = str(fn, 'hostname', o.hostname);
+      flag = optBool(fn, 'admin', o.admin);
+    } else if (kind === KIND_ELASTICACHE) {
+      host = str(fn, 'cacheName', o.cacheName);
+      user = str(fn, 'userId', o.userId);
+      flag = optBool(fn, 'serverless', o.serverless);
+    } else {
+      host = str(fn, 'clusterName', o.clusterName);
+      user = str(fn, 'user', o.user);
+    }
+    const region = optStr(fn, 'region', o.region);
+    const [akid, secret, session, expiresAt] = credentialArgs(fn, o.credentials);
+    const expiresIn = o.expiresIn === undefined || o.expiresIn === null ? DEFAULT_EXPIRES_IN : integer(fn, 'expiresIn', o.expiresIn);
+    // Cache.get's positional arguments (region: a presence flag and a string; no session
+    // token: '').
+    return [kind, host, p, user, flag, region !== undefined, region ?? '', akid, secret, session ?? '', expiresAt, expiresIn];
+  }
+
+  function signingSeconds(fn, o) {
+    const ms = o.signingDate === undefined || o.signingDate === null ? Date.now() : dateMs(fn, 'signingDate', o.signingDate);
+    return Math.floor(ms / 1000);
+  }
+
+  // No region given and none in the host: in Node, fall back to AWS_REGION / AWS_DEFAULT_REGION.
+  function withRegionFallback(args, get) {
+    try {
+      return get(args);
+    } catch (e) {
+      const e2 = env();
+      const fallback = e2 && (e2.AWS_REGION || e2.AWS_DEFAULT_REGION);
+      if (!(e instanceof TokenError) || e.code !== 'region_required' || args[5] || !fallback) throw e;
+      const again = args.slice();
+      again[5] = true;
+      again[6] = fallback;
+      return get(again);
+    }
+  }
+
+  // One-off tokens go through a cache that never reuses a token (margin Infinity): its signer
+  // keeps the derived signing key between calls.
+  let minter = null;
+  let minterEpoch = -1;
+  function mint(kind, fn, o) {
+    const args = requestArgs(kind, fn, o);
+    const t = signingSeconds(fn, o);
+    return withRegionFallback(args, (a) =>
+      call(() => {
+        if (minterEpoch !== epoch) {
+          minter = new glue.Cache(Infinity);
+          minterEpoch = epoch;
+        }
+        return minter.get(...a, t);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- one-off tokens
+  const rdsToken = (o) => mint(KIND_RDS, 'rdsToken', o);
+  const dsqlToken = (o) => mint(KIND_DSQL, 'dsqlToken', o);
+  const elastiCacheToken = (o) => mint(KIND_ELASTICACHE, 'elastiCacheToken', o);
+  const memoryDbToken = (o) => mint(KIND_MEMORYDB, 'memoryDbToken', o);
+
+  // ---------------------------------------------------------------- inspect / verify
+  function toInfo(json) {
+    const i = JSON.parse(json);
+    return {
+      kind: i.kind,
+      host: i.host,
+      port: i.port === null ? undefined : i.port,
+      action: i.action,
+      user: i.user === null ? undefined : i.user,
+      serverless: i.serverless,
+      region: i.region,
+      service: i.service,
+      accessKeyId: i.accessKeyId,
+      signingDate: new Date(i.signingTime * 1000),
+      expiresIn: i.expiresIn,
+      expiresAt: new Date(i.expiresAt * 1000),
+      hasSessionToken: i.hasSessionToken,
+      signature: i.signature,
+    };
+  }
+  function inspectToken(token) {
+    str('inspectToken', 'token', token);
+    return toInfo(call(() => glue.inspect(token)));
+  }
+  function verifyToken(token, secretAccessKey, now) {
+    str('verifyToken', 'token', token);
+    str('verifyToken', 'secretAccessKey', secretAccessKey);
+    const ms = now === undefined || now === null ? Date.now() : dateMs('verifyToken', 'now', now);
+    return toInfo(call(() => glue.verify(token, secretAccessKey, Math.floor(ms / 1000))));
+  }
+
+  // ---------------------------------------------------------------- TokenCache
+  class TokenCache {
+    #margin;
+    #cache = null;
+    #epoch = -1;
+    constructor(opts) {
+      const o = opts === undefined || opts === null ? {} : options('TokenCache', opts);
+      const m = o.refreshMargin === undefined || o.refreshMargin === null ? DEFAULT_REFRESH_MARGIN : o.refreshMargin;
+      if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) {
+        throw new TypeError('TokenCache: refreshMargin must be a non-negative integer (seconds)');
+      }
+      this.#margin = m;
+    }
+    get refreshMargin() {
+      return this.#margin;
+    }
+    #get(kind, fn, o) {
+      const args = requestArgs(kind, fn, o);
+      const now = signingSeconds(fn, o);
+      return withRegionFallback(args, (a) =>
+        call(() => {
+          if (this.#epoch !== epoch) {
+            this.#cache = new glue.Cache(this.#margin);
+            this.#epoch = epoch;
+          }
+          return this.#cache.get(...a, now);
+        }),
+      );
+    }
+    rdsToken(o) {
+      return this.#get(KIND_RDS, 'TokenCache.rdsToken', o);
+    }
+    dsqlToken(o) {
+      return this.#get(KIND_DSQL, 'TokenCache.dsqlToken', o);
+    }
+    elastiCacheToken(o) {
+      return this.#get(KIND_ELASTICACHE, 'TokenCache.elastiCacheToken', o);
+    }
+    memoryDbToken(o) {
+      return this.#get(KIND_MEMORYDB, 'TokenCache.memoryDbToken', o);
+    }
+    clear() {
+      if (this.#cache && this.#epoch === epoch) this.#cache.free();
+      this.#cache = null;
+      this.#epoch = -1;
+    }
+  }
+
+  // ---------------------------------------------------------------- async signers
+  // Resolves `credentials` (object, async provider, or undefined for the environment). A token
+  // never outlives its credentials: when a provider's credentials expire before the token
+  // would, the provider is asked once more ({ forceRefresh: true }); if they are still short,
+  // the core clamps X-Amz-Expires to them.
+  async function resolveCredentials(fn, c, expiresIn) {
+    if (typeof c !== 'function') return c;
+    let id = await c();
+    if (id === null || typeof id !== 'object') throw new TypeError(`${fn}: the credential provider returned no credentials`);
+    const life = (typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : DEFAULT_EXPIRES_IN) * 1000;
+    if (isDate(id.expiration) && id.expiration.getTime() < Date.now() + life) {
+      try {
+        const again = await c({ forceRefresh: true });
+        if (again && typeof again === 'object' && (!isDate(again.expiration) || again.expiration.getTime() > id.expiration.getTime())) {
+          id = again;
+        }
+      } catch {
+        // keep the first credentials; the core clamps the token to them
+      }
+    }
+    return id;
+  }
+
+  function signerConfig(fn, configuration) {
+    options(fn, configuration);
+    if (configuration.profile !== undefined) {
+      throw new TypeError(`${fn}: profile is not supported; pass credentials: fromIni({ profile }) from @aws-sdk/credential-providers`);
+    }
+    return { ...configuration };
+  }
+
+  /** Drop-in for `@aws-sdk/rds-signer`'s `Signer`. */
+  class Signer {
+    #config;
+    constructor(configuration) {
+      this.#config = signerConfig('Signer', configuration);
+    }
+    async getAuthToken() {
+      const c = this.#config;
+      // Only a provider is awaited: plain credentials cost no extra microtask.
+      const credentials = typeof c.credentials === 'function' ? await resolveCredentials('Signer.getAuthToken', c.credentials, c.expiresIn) : c.credentials;
+      return mint(KIND_RDS, 'Signer.getAuthToken', { ...c, credentials, signingDate: undefined });
+    }
+  }
+
+  /** Drop-in for `@aws-sdk/dsql-signer`'s `DsqlSigner`. */
+  class DsqlSigner {
+    #config;
+    constructor(configuration) {
+      this.#config = signerConfig('DsqlSigner', configuration);
+    }
+    async #token(admin, fn) {
+      const c = this.#config;
+      const credentials = typeof c.credentials === 'function' ? await resolveCredentials(fn, c.credentials, c.expiresIn) : c.credentials;
+      return mint(KIND_DSQL, fn, { ...c, admin, credentials, signingDate: undefined });
+    }
+    getDbConnectAuthToken() {
+      return this.#token(false, 'DsqlSigner.getDbConnectAuthToken');
+    }
+    getDbConnectAdminAuthToken() {
+      return this.#token(true, 'DsqlSigner.getDbConnectAdminAuthToken');
+    }
+  }
+
+  return Object.freeze({
+    rdsToken,
+    dsqlToken,
+    elastiCacheToken,
+    memoryDbToken,
+    inspectToken,
+    verifyToken,
+    TokenCache,
+    Signer,
+    DsqlSigner,
+    TokenError,
+    isTokenError,
+  });
+}

@@ -1,0 +1,207 @@
+// Type declarations of the `dbtoken` npm package (Node ESM and CommonJS, browsers).
+
+/** AWS credentials: the AWS SDK's `AwsCredentialIdentity`. */
+export interface AwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** When the credentials expire: a token never outlives them (its expiry is clamped). */
+  readonly expiration?: Date;
+  readonly credentialScope?: string;
+  readonly accountId?: string;
+}
+
+/**
+ * An async credential provider, such as `fromNodeProviderChain()` from
+ * `@aws-sdk/credential-providers` (the AWS SDK's `AwsCredentialIdentityProvider`).
+ */
+export type AwsCredentialIdentityProvider = (identityProperties?: Record<string, any>) => Promise<AwsCredentialIdentity>;
+
+/** Options every token kind takes. */
+export interface CommonOptions {
+  /**
+   * The region. Default: read from an AWS endpoint host name (`*.us-east-1.rds.amazonaws.com`,
+   * `*.dsql.us-east-1.on.aws`, …), else (Node) `AWS_REGION` / `AWS_DEFAULT_REGION`.
+   */
+  region?: string;
+  /**
+   * Credentials to sign with. Default (Node): the `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN` and `AWS_CREDENTIAL_EXPIRATION` environment variables.
+   */
+  credentials?: AwsCredentialIdentity;
+  /** Token lifetime in seconds: 1–900 (Aurora DSQL: 1–604,800). Default 900. */
+  expiresIn?: number;
+  /** Signing time. Default: now. */
+  signingDate?: Date;
+}
+
+/** An RDS, Aurora or RDS Proxy token. */
+export interface RdsTokenOptions extends CommonOptions {
+  /** The bare endpoint: `mydb.abc123.us-east-1.rds.amazonaws.com` (no scheme, port or path). */
+  hostname: string;
+  /** The port the database listens on. */
+  port: number;
+  /** The database user. */
+  username: string;
+}
+
+/** An Aurora DSQL token. */
+export interface DsqlTokenOptions extends CommonOptions {
+  /** The cluster endpoint: `abc….dsql.us-east-1.on.aws`. */
+  hostname: string;
+  /** Connect as the `admin` role (`DbConnectAdmin`). Default false. */
+  admin?: boolean;
+}
+
+/** An ElastiCache (Valkey / Redis OSS) token. */
+export interface ElastiCacheTokenOptions extends CommonOptions {
+  /** The replication group id or serverless cache name. */
+  cacheName: string;
+  /** The ElastiCache user id. */
+  userId: string;
+  /** A serverless cache. Default false. */
+  serverless?: boolean;
+}
+
+/** A MemoryDB token. */
+export interface MemoryDbTokenOptions extends CommonOptions {
+  /** The cluster name. */
+  clusterName: string;
+  /** The MemoryDB user name. */
+  user: string;
+}
+
+/** An RDS / Aurora / RDS Proxy IAM auth token (synchronous). */
+export declare function rdsToken(options: RdsTokenOptions): string;
+/** An Aurora DSQL auth token (synchronous). */
+export declare function dsqlToken(options: DsqlTokenOptions): string;
+/** An ElastiCache IAM auth token (synchronous). */
+export declare function elastiCacheToken(options: ElastiCacheTokenOptions): string;
+/** A MemoryDB IAM auth token (synchronous). */
+export declare function memoryDbToken(options: MemoryDbTokenOptions): string;
+
+/** What a token says (nothing is verified: see `verifyToken`). */
+export interface TokenInfo {
+  kind: 'rds' | 'dsql' | 'elasticache' | 'memorydb';
+  /** The host as written in the token. */
+  host: string;
+  /** The port, when the token has one (RDS tokens do). */
+  port?: number;
+  /** `connect`, `DbConnect` or `DbConnectAdmin`. */
+  action: string;
+  /** The decoded `DBUser` / `User`. */
+  user?: string;
+  serverless: boolean;
+  region: string;
+  service: string;
+  accessKeyId: string;
+  signingDate: Date;
+  /** `X-Amz-Expires` in seconds. */
+  expiresIn: number;
+  expiresAt: Date;
+  hasSessionToken: boolean;
+  /** The hex signature. */
+  signature: string;
+}
+
+/** Parses a token. Throws `TokenError` `malformed_token`. */
+export declare function inspectToken(token: string): TokenInfo;
+/**
+ * Recomputes a token's signature with `secretAccessKey` and checks its validity window at `now`
+ * (default: the current time), as a local stand-in for IAM database authentication would.
+ */
+export declare function verifyToken(token: string, secretAccessKey: string, now?: Date): TokenInfo;
+
+/** Options of `TokenCache`'s methods: `signingDate` is the current time (default now). */
+export declare class TokenCache {
+  /** `refreshMargin`: a cached token is replaced this many seconds before it expires (default 30). */
+  constructor(options?: { refreshMargin?: number });
+  readonly refreshMargin: number;
+  /** The cached token for these options, or a new one when it is within the margin of expiry. */
+  rdsToken(options: RdsTokenOptions): string;
+  dsqlToken(options: DsqlTokenOptions): string;
+  elastiCacheToken(options: ElastiCacheTokenOptions): string;
+  memoryDbToken(options: MemoryDbTokenOptions): string;
+  /** Forgets the cached token. */
+  clear(): void;
+}
+
+/** `@aws-sdk/rds-signer`'s `SignerConfig`, plus `expiresIn`. */
+export interface SignerConfig {
+  /** Credentials or an async provider (`fromNodeProviderChain()`). Default (Node): the environment. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  hostname: string;
+  port: number;
+  region?: string;
+  username: string;
+  /** Token lifetime in seconds (1–900, default 900). */
+  expiresIn?: number;
+  /** Accepted for compatibility and ignored: dbtoken always uses its own SHA-256. */
+  sha256?: unknown;
+  /** Not supported (throws): pass `credentials: fromIni({ profile })`. */
+  profile?: undefined;
+}
+
+/** A drop-in for `@aws-sdk/rds-signer`'s `Signer`. */
+export declare class Signer {
+  constructor(configuration: SignerConfig);
+  getAuthToken(): Promise<string>;
+}
+
+/** `@aws-sdk/dsql-signer`'s `DsqlSignerConfig`. */
+export interface DsqlSignerConfig {
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  hostname: string;
+  region?: string;
+  /** Token lifetime in seconds (1–604,800, default 900). */
+  expiresIn?: number;
+  sha256?: unknown;
+  profile?: undefined;
+}
+
+/** A drop-in for `@aws-sdk/dsql-signer`'s `DsqlSigner`. */
+export declare class DsqlSigner {
+  constructor(configuration: DsqlSignerConfig);
+  getDbConnectAuthToken(): Promise<string>;
+  getDbConnectAdminAuthToken(): Promise<string>;
+}
+
+/** Every error code: the Rust core's `Error::code()` strings, plus `internal`. */
+export type TokenErrorCode =
+  | 'empty_host'
+  | 'empty_user'
+  | 'empty_region'
+  | 'empty_access_key_id'
+  | 'empty_secret_access_key'
+  | 'host_has_scheme'
+  | 'host_has_path'
+  | 'host_has_query'
+  | 'host_has_userinfo'
+  | 'host_has_whitespace'
+  | 'host_has_port'
+  | 'invalid_host'
+  | 'invalid_port'
+  | 'expiry_out_of_range'
+  | 'invalid_region'
+  | 'region_mismatch'
+  | 'region_required'
+  | 'credentials_expired'
+  | 'invalid_signing_time'
+  | 'buffer_too_small'
+  | 'invalid_request'
+  | 'malformed_token'
+  | 'signature_mismatch'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  /** The WebAssembly module trapped (a bug, or out of memory): it has been reloaded. */
+  | 'internal';
+
+/** A dbtoken error. The message never contains an input value or a secret. */
+export declare class TokenError extends Error {
+  readonly name: 'TokenError';
+  readonly code: TokenErrorCode;
+  private constructor(code: TokenErrorCode, message: string);
+}
+
+/** `true` for a `TokenError` (also one from another copy of the package). */
+export declare function isTokenError(error: unknown): error is TokenError;

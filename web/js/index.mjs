@@ -1,0 +1,16 @@
+// Node, ESM: the same instance as the CommonJS entry (one module, one set of classes).
+import api from './index.cjs';
+
+export const {
+  rdsToken,
+  dsqlToken,
+  elastiCacheToken,
+  memoryDbToken,
+  inspectToken,
+  verifyToken,
+  TokenCache,
+  Signer,
+  DsqlSigner,
+  TokenError,
+  isTokenError,
+} = api;
