@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_STAGES=(core cli python kotlin swift-abi bench-smoke)
+ALL_STAGES=(core cli python web kotlin swift-abi bench-smoke hardening)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL_STAGES[@]}")
 
