@@ -280,9 +280,18 @@ pub(crate) fn signature<T: Trace + ?Sized>(
         b"/aws4_request\n",
         &hex,
     ];
-    for part in parts {
-        mac.update(part);
-        trace.string_to_sign(part);
+    // One contiguous string to sign: a single HMAC update is cheaper than ten small ones.
+    let mut sts = [0u8; 256];
+    let mut out = Cursor::new(&mut sts);
+    if parts.iter().try_for_each(|p| out.put(p)).is_ok() {
+        let bytes = out.into_written();
+        mac.update(bytes);
+        trace.string_to_sign(bytes);
+    } else {
+        for part in parts {
+            mac.update(part);
+            trace.string_to_sign(part);
+        }
     }
     let sig: [u8; 32] = mac.finalize().into_bytes().into();
     hex32(&sig)
