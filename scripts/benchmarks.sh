@@ -33,7 +33,11 @@ python3 -m venv "$out/venv"
 {
     echo "## Python wheel vs botocore"
     echo
+    echo "### Tokens per second"
+    echo
     "$out/venv/bin/python" python/bench/bench.py
+    echo
+    echo "### Cold start: \`python -c\` to first token"
     echo
     python/bench/cold_start.sh "$out/venv/bin/python"
 } >"$out/python.md"
@@ -41,7 +45,11 @@ python3 -m venv "$out/venv"
 echo "== npm package" >&2
 npm ci --prefix web --no-audit --no-fund >&2
 npm --prefix web run build >&2
-(cd web && node bench/run.mjs "${quick[@]}") >"$out/web.md"
+{
+    echo "## npm package vs @aws-sdk/rds-signer"
+    echo
+    (cd web && node bench/run.mjs "${quick[@]}")
+} >"$out/web.md"
 
 {
     cat <<HEADER
@@ -54,6 +62,8 @@ with its peer **in the same run on the same machine**; read the ratios, not the 
 
 HEADER
     cat "$out/rust.md"
+    echo
+    cat benches/ANALYSIS.md
     echo
     cat "$out/cli.md"
     echo
