@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dbtoken::Error;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 uniffi::setup_scaffolding!();
 
@@ -177,7 +177,9 @@ fn system_now() -> Result<u64, TokenError> {
 
 fn to_system_time(seconds: u64) -> SystemTime {
     // Times the core hands back are at most year 9999, far inside SystemTime's range.
-    UNIX_EPOCH.checked_add(Duration::from_secs(seconds)).unwrap_or(UNIX_EPOCH)
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(seconds))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 // -------------------------------------------------------------------------------- credentials
@@ -217,8 +219,8 @@ impl Credentials {
         expires_at: Option<SystemTime>,
     ) -> Self {
         Credentials {
-            access_key_id,
-            secret_access_key: Zeroizing::new(secret_access_key),
+            access_key_id: utf8(access_key_id),
+            secret_access_key: Zeroizing::new(utf8(secret_access_key)),
             session_token: session_token.map(Zeroizing::new),
             // Before 1970 means long expired.
             expires_at: expires_at.map(|t| unix_seconds(t).unwrap_or(0)),
@@ -334,12 +336,31 @@ pub struct TokenRequest {
 impl TokenRequest {
     fn core(&self, signing_time: u64) -> dbtoken::TokenRequest<'_> {
         let target = match &self.target {
-            TokenTarget::Rds { hostname, port, username } => dbtoken::Target::Rds { hostname, port: *port, username },
-            TokenTarget::Dsql { hostname, admin } => dbtoken::Target::Dsql { hostname, admin: *admin },
-            TokenTarget::Elasticache { cache_name, user_id, serverless } => {
-                dbtoken::Target::ElastiCache { cache_name, user_id, serverless: *serverless }
+            TokenTarget::Rds {
+                hostname,
+                port,
+                username,
+            } => dbtoken::Target::Rds {
+                hostname,
+                port: *port,
+                username,
+            },
+            TokenTarget::Dsql { hostname, admin } => dbtoken::Target::Dsql {
+                hostname,
+                admin: *admin,
+            },
+            TokenTarget::Elasticache {
+                cache_name,
+                user_id,
+                serverless,
+            } => dbtoken::Target::ElastiCache {
+                cache_name,
+                user_id,
+                serverless: *serverless,
+            },
+            TokenTarget::Memorydb { cluster_name, user } => {
+                dbtoken::Target::MemoryDb { cluster_name, user }
             }
-            TokenTarget::Memorydb { cluster_name, user } => dbtoken::Target::MemoryDb { cluster_name, user },
         };
         dbtoken::TokenRequest {
             target,
@@ -401,7 +422,10 @@ impl fmt::Display for AuthToken {
 
 /// Signs a token for `request` at `signing_time`.
 #[uniffi::export]
-pub fn generate_token(request: TokenRequest, signing_time: SystemTime) -> Result<Arc<AuthToken>, TokenError> {
+pub fn generate_token(
+    request: TokenRequest,
+    signing_time: SystemTime,
+) -> Result<Arc<AuthToken>, TokenError> {
     let req = request.core(signing_seconds(signing_time)?);
     Ok(Arc::new(AuthToken(dbtoken::Signer::new().token(&req)?)))
 }
@@ -425,7 +449,9 @@ pub struct TokenCache(Mutex<dbtoken::TokenCache>);
 impl TokenCache {
     fn lock(&self) -> MutexGuard<'_, dbtoken::TokenCache> {
         // The cache holds no invariant a panic could break; a poisoned lock is still usable.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -439,7 +465,11 @@ impl TokenCache {
 
     /// The token for `request` at `now`: the cached one while it has more than the margin left,
     /// else a new one signed at `now`.
-    pub fn get(&self, request: TokenRequest, now: SystemTime) -> Result<Arc<AuthToken>, TokenError> {
+    pub fn get(
+        &self,
+        request: TokenRequest,
+        now: SystemTime,
+    ) -> Result<Arc<AuthToken>, TokenError> {
         let now = signing_seconds(now)?;
         let token = self.lock().get(&request.core(now), now)?.clone();
         Ok(Arc::new(AuthToken(token)))
@@ -539,17 +569,38 @@ impl From<dbtoken::TokenInfo<'_>> for TokenInfo {
     }
 }
 
+/// uniffi 0.32 lifts top-level `String` arguments without checking their UTF-8 (fields of records
+/// and options are checked). Swift and Kotlin cannot produce such strings, but a C caller can:
+/// every top-level string goes through here, so invalid bytes become U+FFFD (and then fail the
+/// core's checks, or sign with a different key) instead of reaching code that assumes UTF-8.
+fn utf8(s: String) -> String {
+    if std::str::from_utf8(s.as_bytes()).is_ok() {
+        s
+    } else {
+        let fixed = String::from_utf8_lossy(s.as_bytes()).into_owned();
+        let mut bytes = s.into_bytes();
+        bytes.zeroize();
+        fixed
+    }
+}
+
 /// Parses a token (any parameter order) without checking its signature.
 #[uniffi::export]
 pub fn inspect(token: String) -> Result<TokenInfo, TokenError> {
+    let token = utf8(token);
     Ok(dbtoken::inspect(&token)?.into())
 }
 
 /// Recomputes the signature of `token` with `secret_access_key` and checks that it is valid at
 /// `now` (for local emulators of IAM database authentication, and tests).
 #[uniffi::export]
-pub fn verify(token: String, secret_access_key: String, now: SystemTime) -> Result<TokenInfo, TokenError> {
-    let secret = Zeroizing::new(secret_access_key);
+pub fn verify(
+    token: String,
+    secret_access_key: String,
+    now: SystemTime,
+) -> Result<TokenInfo, TokenError> {
+    let token = utf8(token);
+    let secret = Zeroizing::new(utf8(secret_access_key));
     // Before 1970: every token is "not yet valid".
     let now = unix_seconds(now).unwrap_or(0);
     Ok(dbtoken::verify(&token, &secret, now)?.into())
@@ -564,7 +615,7 @@ pub fn verify_now(token: String, secret_access_key: String) -> Result<TokenInfo,
 /// Percent-encodes `input` (RFC 3986) for a connection URL (`postgresql://user:TOKEN@host/db`).
 #[uniffi::export]
 pub fn url_encode(input: String) -> String {
-    dbtoken::url_encode_string(&input)
+    dbtoken::url_encode_string(&utf8(input))
 }
 
 #[cfg(test)]
@@ -583,13 +634,25 @@ mod tests {
 
     #[test]
     fn secrets_stay_hidden() {
-        let c = Credentials::new("AKIDEXAMPLE".into(), "SECRETSECRET".into(), Some("SESSIONTOKEN".into()), None);
+        let c = Credentials::new(
+            "AKIDEXAMPLE".into(),
+            "SECRETSECRET".into(),
+            Some("SESSIONTOKEN".into()),
+            None,
+        );
         for s in [format!("{c}"), format!("{c:?}")] {
             assert!(s.contains("AKIDEXAMPLE"), "{s}");
-            assert!(!s.contains("SECRETSECRET") && !s.contains("SESSIONTOKEN"), "{s}");
+            assert!(
+                !s.contains("SECRETSECRET") && !s.contains("SESSIONTOKEN"),
+                "{s}"
+            );
         }
         let req = TokenRequest {
-            target: TokenTarget::Rds { hostname: "db.example.com".into(), port: 5432, username: "u".into() },
+            target: TokenTarget::Rds {
+                hostname: "db.example.com".into(),
+                port: 5432,
+                username: "u".into(),
+            },
             credentials: Arc::new(c),
             region: Some("us-east-1".into()),
             expires_in: 900,
@@ -597,7 +660,10 @@ mod tests {
         let t = generate_token(req, to_system_time(1_705_322_096)).unwrap();
         assert!(t.text().contains("SESSIONTOKEN"));
         for s in [format!("{t}"), format!("{t:?}")] {
-            assert!(!s.contains("SESSIONTOKEN") && !s.contains("X-Amz-Signature"), "{s}");
+            assert!(
+                !s.contains("SESSIONTOKEN") && !s.contains("X-Amz-Signature"),
+                "{s}"
+            );
         }
     }
 }

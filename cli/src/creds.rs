@@ -42,6 +42,20 @@ pub async fn load(source: &Source) -> Result<Credentials, CliError> {
             .await
             .map_err(|e| no_credentials(source, &e));
     }
+    // The environment provider treats a variable that is not UTF-8 as unset: a temporary key
+    // would then be signed without its session token, and AWS would refuse the token.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        if matches!(env::var(var), Err(env::VarError::NotUnicode(_))) {
+            return Err(CliError::new(
+                "invalid_credentials",
+                format!("{var} is not valid UTF-8 (a stray byte from a file or a shell?)"),
+            ));
+        }
+    }
     // Fast path: keys in the environment (the first link of the default chain anyway).
     if let Ok(c) = EnvironmentVariableCredentialsProvider::new()
         .provide_credentials()

@@ -26,7 +26,7 @@ pub struct CliError {
 }
 
 impl CliError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         CliError {
             code,
             message: message.into(),

@@ -28,6 +28,7 @@ step() {
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/dbtoken"
 step "cargo test -p dbtoken-cli" cargo test -p dbtoken-cli -- --nocapture --test-threads 2
 [[ -x "$BIN" ]] || { echo "cli: $BIN was not built" >&2; exit 1; }
+step "non-UTF-8 credentials in the environment" env DBTOKEN_BIN="$BIN" cli/tests/non-utf8-env.sh
 step "awscli differential" env DBTOKEN_BIN="$BIN" AWS_BIN="$DBTOKEN_AWSCLI_VENV/bin/aws" cli/tests/awscli-differential.sh
 if [[ $EUID -eq 0 ]]; then
     step "postgresql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/pg-iam-test.sh
