@@ -105,7 +105,8 @@ class Credentials:
     the access key id only, never the secret or the session token.
     """
 
-    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expiration", "_expires_at")
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expiration", "_expires_at",
+                 "_native")
 
     def __init__(self, access_key_id, secret_access_key, session_token=None, expiration=None):
         if not isinstance(access_key_id, str):
@@ -121,6 +122,10 @@ class Credentials:
         set_(self, "session_token", session_token)
         set_(self, "expiration", expiration)
         set_(self, "_expires_at", expires_at)
+        # The same values converted once for the extension (None when one does not convert:
+        # the token functions then read the attributes above and report it).
+        set_(self, "_native", _rs.native(access_key_id, secret_access_key, session_token,
+                                         expires_at))
 
     def __setattr__(self, name, value):
         raise AttributeError("Credentials are immutable")
@@ -287,10 +292,15 @@ def rds_token(hostname, port, username, *, region=None, credentials=None, expire
     ``AWS_SESSION_TOKEN``. ``expires_in`` is 1–900 seconds and is clamped to the credentials'
     expiry. ``signing_time`` (aware ``datetime`` or Unix seconds) defaults to now.
     """
-    c = _env_credentials() if credentials is None else _credentials(credentials)
-    t = int(_time.time()) if signing_time is None else _unix(signing_time, "signing_time")
-    return _rs.token(_RDS, hostname, port, username, False, c[0], c[1], c[2], c[3], region,
-                     expires_in, t)
+    return _rds(hostname, port, username, region, credentials, expires_in, signing_time)
+
+
+# The hot paths run in the extension: it reads the environment (os.environ's storage), the clock
+# and a Credentials object itself, and calls back into _credentials / _env_credentials / _unix
+# (registered below) for everything else. generate_db_auth_token is the extension's function
+# itself (no Python frame).
+_rds = _rs.rds
+generate_db_auth_token = _rs.generate_db_auth_token
 
 
 def dsql_token(hostname, *, admin=False, region=None, credentials=None, expires_in=900,
@@ -323,12 +333,8 @@ def memorydb_token(cluster_name, user, *, region=None, credentials=None, expires
                      expires_in, t)
 
 
-def generate_db_auth_token(DBHostname, Port, DBUsername, Region=None, *, credentials=None):  # noqa: N803
-    """boto3's ``rds_client.generate_db_auth_token`` with the same argument names, so switching
-    is one import. Credentials come from the environment unless ``credentials`` is given."""
-    c = _env_credentials() if credentials is None else _credentials(credentials)
-    return _rs.token(_RDS, DBHostname, Port, DBUsername, False, c[0], c[1], c[2], c[3], Region,
-                     900, int(_time.time()))
+_rs._setup(Credentials, _credentials, _env_credentials, _unix,
+           _env_data if _fsenc.lower().replace("-", "").replace("_", "") == "utf8" else None, _time)
 
 
 # --------------------------------------------------------------------------------- inspect

@@ -1,12 +1,14 @@
 """The Rust extension (pyo3, abi3). Private: use the `dbtoken` package's functions."""
 
-from typing import Optional, Tuple, final
+from types import ModuleType
+from typing import Any, Callable, Dict, Optional, Tuple, final
 
 from ._errors import TokenError as TokenError
 
 __version__: str
-__all__ = ["Cache", "TokenError", "__version__", "error_codes", "error_message", "inspect", "token",
-           "url_encode", "verify"]
+__all__ = ["Cache", "TokenError", "__version__", "_setup", "error_codes", "error_message",
+           "Native", "generate_db_auth_token", "inspect", "native", "rds", "token", "url_encode",
+           "verify"]
 
 _InfoTuple = Tuple[str, str, Optional[int], str, Optional[str], bool, str, str, str, int, int,
                    int, bool, str]
@@ -26,6 +28,49 @@ def token(
     signing_time: object,
 ) -> str:
     """Signs one token."""
+
+def rds(
+    hostname: object,
+    port: object,
+    username: object,
+    region: object,
+    credentials: object,
+    expires_in: object,
+    signing_time: object,
+) -> str:
+    """The body of `dbtoken.rds_token` (positional arguments)."""
+
+def generate_db_auth_token(
+    DBHostname: object,  # noqa: N803
+    Port: object,  # noqa: N803
+    DBUsername: object,  # noqa: N803
+    Region: object = None,  # noqa: N803
+    *,
+    credentials: object = None,
+) -> str:
+    """`dbtoken.generate_db_auth_token`."""
+
+def _setup(
+    credentials_cls: type,
+    resolve: Callable[[Any], Tuple[Any, Any, Any, Any]],
+    env: Callable[[], Tuple[Any, Any, Any, Any]],
+    unix: Callable[[Any, str], Optional[int]],
+    env_data: Optional[Dict[bytes, bytes]],
+    time_module: ModuleType,
+) -> None:
+    """Registers the pure-Python pieces the fast paths call back into."""
+
+@final
+class Native:
+    """A `dbtoken.Credentials`' values, converted once."""
+
+def native(
+    access_key_id: object,
+    secret_access_key: object,
+    session_token: object,
+    expires_at: object,
+) -> Optional[Native]:
+    """The converted values of a `dbtoken.Credentials` (None when one does not convert)."""
 
 def inspect(token: object) -> _InfoTuple:
     """Parses a token into the fields of `dbtoken.TokenInfo`."""

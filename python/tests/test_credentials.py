@@ -186,3 +186,95 @@ def test_environment_non_ascii(no_aws_env):
     no_aws_env.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     no_aws_env.setenv("AWS_SECRET_ACCESS_KEY", "sécret")
     assert tok(None) == tok(dbtoken.Credentials("AKIDEXAMPLE", "sécret"))
+
+
+def test_environment_undecodable_bytes(no_aws_env):
+    # A value that is not UTF-8 decodes (surrogateescape) to a str with lone surrogates, which
+    # has no UTF-8 form: TypeError, whichever function reads the environment.
+    import os
+    if not hasattr(os, "environb"):
+        pytest.skip("os.environb exists on POSIX only")
+    no_aws_env.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    no_aws_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    os.environb[b"AWS_SECRET_ACCESS_KEY"] = b"secr\xffet"
+    with pytest.raises(TypeError, match="secret_access_key"):
+        tok(None)
+    with pytest.raises(TypeError, match="secret_access_key"):
+        dbtoken.generate_db_auth_token(HOST, 5432, "iam_user")
+
+
+def test_generate_db_auth_token_sources_and_clock(no_aws_env, monkeypatch):
+    # Every credentials source and the clock (time.time, replaceable) through the extension's
+    # own generate_db_auth_token: the same token as rds_token with the same inputs.
+    no_aws_env.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    no_aws_env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setattr(dbtoken._time, "time", lambda: T0 + 0.75)
+    gen = dbtoken.generate_db_auth_token
+    assert gen(HOST, 5432, "iam_user") == tok(CREDS)
+    assert gen(HOST, 5432, "iam_user", credentials=None) == tok(None)
+    assert gen(HOST, 5432, "iam_user", credentials=CREDS) == tok(CREDS)
+    assert gen(HOST, 5432, "iam_user", credentials=lambda: CREDS) == tok(CREDS)
+    assert gen(HOST, 5432, "iam_user", credentials={"access_key_id": "AKIDEXAMPLE",
+                                                    "secret_access_key": SECRET}) == tok(CREDS)
+    assert dbtoken.rds_token(HOST, 5432, "iam_user", credentials=CREDS) == tok(CREDS)
+    with pytest.raises(TypeError, match="credentials must be"):
+        gen(HOST, 5432, "iam_user", credentials=42)
+    with pytest.raises(TypeError, match="port must be an int"):
+        gen(HOST, True, "iam_user", credentials=CREDS)
+    with pytest.raises(TypeError):
+        gen(HOST, 5432)
+    with pytest.raises(TypeError):
+        dbtoken.rds_token(HOST, 5432, "iam_user", "us-east-1")
+
+
+def test_signing_time_forms():
+    aware = datetime.fromtimestamp(T0, timezone.utc)
+    assert tok(CREDS) == dbtoken.rds_token(HOST, 5432, "iam_user", credentials=CREDS,
+                                           signing_time=aware)
+    assert tok(CREDS) == dbtoken.rds_token(HOST, 5432, "iam_user", credentials=CREDS,
+                                           signing_time=T0 + 0.5)
+    with pytest.raises(TypeError, match="naive"):
+        dbtoken.rds_token(HOST, 5432, "iam_user", credentials=CREDS,
+                          signing_time=datetime(2024, 1, 15))
+    with pytest.raises(TypeError, match="not bool"):
+        dbtoken.rds_token(HOST, 5432, "iam_user", credentials=CREDS, signing_time=True)
+
+
+def test_many_distinct_hosts_and_users():
+    # Host names, users and regions are remembered (their UTF-8 form) between calls, in a
+    # bounded memo: many distinct ones, str subclasses and repeats all sign what they say.
+    class Name(str):
+        pass
+
+    for i in range(300):
+        host = f"db{i}.abc123.eu-west-{i % 3 + 1}.rds.amazonaws.com"
+        user = Name(f"user{i % 7}") if i % 2 else f"user{i % 7}"
+        info = dbtoken.inspect(dbtoken.rds_token(host, 5432, user, credentials=CREDS,
+                                                 signing_time=T0))
+        assert (info.host, info.user, info.region) == (host, f"user{i % 7}", f"eu-west-{i % 3 + 1}")
+    assert tok(CREDS) == tok(dbtoken.Credentials("AKIDEXAMPLE", SECRET))
+
+
+def test_threads_share_the_signer():
+    # The module's signer (one key cache) behind a lock: threads with different secrets and
+    # hosts each get exactly the token they would get alone.
+    import threading
+
+    jobs = [(f"db{i}.abc123.us-east-{i % 2 + 1}.rds.amazonaws.com",
+             dbtoken.Credentials("AKIDEXAMPLE", f"{SECRET}{i}")) for i in range(8)]
+    expected = [dbtoken.rds_token(h, 5432, "u", credentials=c, signing_time=T0) for h, c in jobs]
+    results = [[] for _ in jobs]
+    barrier = threading.Barrier(len(jobs))
+
+    def work(i):
+        h, c = jobs[i]
+        barrier.wait()
+        for _ in range(300):
+            results[i].append(dbtoken.rds_token(h, 5432, "u", credentials=c, signing_time=T0))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == [e] * 300 for r, e in zip(results, expected))
