@@ -37,27 +37,171 @@ export function makeApi(glue, platform) {
   // instance unusable: report it as TokenError `internal` and load a fresh instance. Objects of
   // the old instance (caches) are recreated lazily: `epoch` counts the reloads.
   let epoch = 0;
-  function call(f) {
-    let out;
-    try {
-      out = f();
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        epoch++;
-        try {
-          glue.__wbg_reset_state();
-        } catch {
-          // the next call retries the reload
-        }
-        throw new TokenError('internal', 'internal error in the dbtoken WebAssembly module (the module was reloaded); please report it');
+  function trapped(e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      epoch++;
+      try {
+        glue.__wbg_reset_state();
+      } catch {
+        // the next call retries the reload
       }
-      throw e;
+      return new TokenError('internal', 'internal error in the dbtoken WebAssembly module (the module was reloaded); please report it');
     }
-    if (out.charCodeAt(0) === 0) {
+    return e;
+  }
+
+  // Strings go into a wasm `Cache`'s input buffer as UTF-8, back to back; results are read from
+  // wasm memory (see web/src/lib.rs). One TextDecoder for every result, no per-string
+  // allocation in wasm.
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let mem = null;
+  let memEpoch = -1;
+  function memory() {
+    // A memory.grow detaches the old buffer (byteLength 0); a reload brings a new memory.
+    if (mem === null || mem.byteLength === 0 || memEpoch !== epoch) {
+      mem = new Uint8Array(glue.__memory().buffer);
+      memEpoch = epoch;
+    }
+    return mem;
+  }
+  // Writes `s` at `at` (at most `end`) and returns where it ends: ASCII directly, the rest
+  // with TextEncoder (the strings are well-formed: checked before).
+  function put(m, at, end, s) {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      m[at + i] = c;
+    }
+    if (i === n) return at + n;
+    return at + i + encoder.encodeInto(i === 0 ? s : s.slice(i), m.subarray(at + i, end)).written;
+  }
+  // A result: the text at address `ptr`, its length in the input buffer's header at `hdr`; or a
+  // TokenError.
+  function text(ptr, hdr) {
+    const m = memory();
+    const len = (m[hdr] | (m[hdr + 1] << 8) | (m[hdr + 2] << 16) | (m[hdr + 3] << 24)) >>> 0;
+    const out = decoder.decode(m.subarray(ptr, ptr + len));
+    if (m[ptr] === 0) {
       const nl = out.indexOf('\n');
       throw new TokenError(out.slice(1, nl), out.slice(nl + 1));
     }
     return out;
+  }
+
+  /** One wasm `Cache` (refresh margin; Infinity: a plain signer), recreated after a reload. */
+  class Slot {
+    constructor(margin) {
+      this.margin = margin;
+      this.cache = null;
+      this.epoch = -1;
+      this.hdr = 0;
+      this.ptr = 0;
+      this.cap = 0;
+      // The strings now in the input buffer and their byte lengths (a repeated request, as a
+      // `Signer` or a pool makes, writes nothing).
+      this.held = false;
+      this.s = ['', '', '', '', '', ''];
+      this.l = [0, 0, 0, 0, 0, 0];
+    }
+    live() {
+      if (this.epoch !== epoch) {
+        this.cache = new glue.Cache(this.margin);
+        this.epoch = epoch;
+        this.cap = 0;
+        this.held = false;
+      }
+      return this.cache;
+    }
+    // Room for `chars` UTF-16 code units (at most 3 UTF-8 bytes each) after the buffer's 8-byte
+    // header; returns the memory view.
+    reserve(chars) {
+      const need = chars * 3;
+      if (this.cap < need) {
+        this.hdr = this.cache.input(need);
+        this.ptr = this.hdr + 8;
+        this.cap = need;
+      }
+      return memory();
+    }
+    free() {
+      if (this.cache !== null && this.epoch === epoch) {
+        // The input buffer holds the last credentials: wipe it before wasm frees it.
+        if (this.cap > 0) memory().fill(0, this.hdr, this.ptr + this.cap);
+        this.cache.free();
+      }
+      this.cache = null;
+      this.epoch = -1;
+      this.held = false;
+      this.s.fill('');
+    }
+    // The token for the request (see `target` and `credentialArgs`) at `now` (Unix seconds).
+    get(t, region, cred, now) {
+      const host = t.host;
+      const user = t.user;
+      const akid = cred[0];
+      const secret = cred[1];
+      const session = cred[2] ?? '';
+      const reg = region ?? '';
+      let x;
+      try {
+        const cache = this.live();
+        const s = this.s;
+        if (!(this.held && s[0] === host && s[1] === user && s[2] === reg && s[3] === akid && s[4] === secret && s[5] === session)) {
+          this.held = false;
+          const m = this.reserve(host.length + user.length + reg.length + akid.length + secret.length + session.length);
+          const l = this.l;
+          const end = this.ptr + this.cap;
+          let at = this.ptr;
+          let next = put(m, at, end, host);
+          l[0] = next - at;
+          next = put(m, (at = next), end, user);
+          l[1] = next - at;
+          next = put(m, (at = next), end, reg);
+          l[2] = next - at;
+          next = put(m, (at = next), end, akid);
+          l[3] = next - at;
+          next = put(m, (at = next), end, secret);
+          l[4] = next - at;
+          next = put(m, (at = next), end, session);
+          l[5] = next - at;
+          s[0] = host;
+          s[1] = user;
+          s[2] = reg;
+          s[3] = akid;
+          s[4] = secret;
+          s[5] = session;
+          this.held = true;
+        }
+        const l = this.l;
+        x = cache.get(t.kind, t.flag | (region === undefined ? 0 : 2), t.port, l[0], l[1], l[2], l[3], l[4], l[5],
+          cred[3] ?? NaN, t.expiresIn, now);
+      } catch (e) {
+        throw trapped(e);
+      }
+      return text(x, this.hdr);
+    }
+    // inspect (one string) or verify (two strings and the time): JSON text.
+    info(token, secret, now) {
+      let x;
+      try {
+        const cache = this.live();
+        this.held = false;
+        const m = this.reserve(token.length + (secret === undefined ? 0 : secret.length));
+        const end = this.ptr + this.cap;
+        const mid = put(m, this.ptr, end, token);
+        if (secret === undefined) {
+          x = cache.inspect(mid - this.ptr);
+        } else {
+          x = cache.verify(mid - this.ptr, put(m, mid, end, secret) - mid, now);
+        }
+      } catch (e) {
+        throw trapped(e);
+      }
+      return text(x, this.hdr);
+    }
   }
 
   // ---------------------------------------------------------------- type checks
@@ -140,34 +284,31 @@ export function makeApi(glue, platform) {
     ];
   }
 
-  /** The positional arguments of `Cache.get`, without the time. */
-  function requestArgs(kind, fn, o) {
+  /** What a request says about its target, checked: { kind, host, port, user, flag, region, expiresIn }. */
+  function target(kind, fn, o) {
     options(fn, o);
     let host;
     let p = 0;
     let user = '';
-    let flag = false;
+    let flag = 0;
     if (kind === KIND_RDS) {
       host = str(fn, 'hostname', o.hostname);
       p = port(fn, o.port);
       user = str(fn, 'username', o.username);
     } else if (kind === KIND_DSQL) {
       host = str(fn, 'hostname', o.hostname);
-      flag = optBool(fn, 'admin', o.admin);
+      flag = +optBool(fn, 'admin', o.admin);
     } else if (kind === KIND_ELASTICACHE) {
       host = str(fn, 'cacheName', o.cacheName);
       user = str(fn, 'userId', o.userId);
-      flag = optBool(fn, 'serverless', o.serverless);
+      flag = +optBool(fn, 'serverless', o.serverless);
     } else {
       host = str(fn, 'clusterName', o.clusterName);
       user = str(fn, 'user', o.user);
     }
     const region = optStr(fn, 'region', o.region);
-    const [akid, secret, session, expiresAt] = credentialArgs(fn, o.credentials);
     const expiresIn = o.expiresIn === undefined || o.expiresIn === null ? DEFAULT_EXPIRES_IN : integer(fn, 'expiresIn', o.expiresIn);
-    // Cache.get's positional arguments (region: a presence flag and a string; no session
-    // token: '').
-    return [kind, host, p, user, flag, region !== undefined, region ?? '', akid, secret, session ?? '', expiresAt, expiresIn];
+    return { kind, host, port: p, user, flag, region, expiresIn };
   }
 
   function signingSeconds(fn, o) {
@@ -176,36 +317,25 @@ export function makeApi(glue, platform) {
   }
 
   // No region given and none in the host: in Node, fall back to AWS_REGION / AWS_DEFAULT_REGION.
-  function withRegionFallback(args, get) {
+  function sign(slot, t, cred, now) {
     try {
-      return get(args);
+      return slot.get(t, t.region, cred, now);
     } catch (e) {
+      if (!(e instanceof TokenError) || e.code !== 'region_required' || t.region !== undefined) throw e;
       const e2 = env();
       const fallback = e2 && (e2.AWS_REGION || e2.AWS_DEFAULT_REGION);
-      if (!(e instanceof TokenError) || e.code !== 'region_required' || args[5] || !fallback) throw e;
-      const again = args.slice();
-      again[5] = true;
-      again[6] = fallback;
-      return get(again);
+      if (!fallback) throw e;
+      return slot.get(t, fallback, cred, now);
     }
   }
 
-  // One-off tokens go through a cache that never reuses a token (margin Infinity): its signer
-  // keeps the derived signing key between calls.
-  let minter = null;
-  let minterEpoch = -1;
+  // One-off tokens, inspect and verify go through a cache that never reuses a token (margin
+  // Infinity): its signer keeps the derived signing key between calls.
+  const minter = new Slot(Infinity);
   function mint(kind, fn, o) {
-    const args = requestArgs(kind, fn, o);
-    const t = signingSeconds(fn, o);
-    return withRegionFallback(args, (a) =>
-      call(() => {
-        if (minterEpoch !== epoch) {
-          minter = new glue.Cache(Infinity);
-          minterEpoch = epoch;
-        }
-        return minter.get(...a, t);
-      }),
-    );
+    const t = target(kind, fn, o);
+    const cred = credentialArgs(fn, o.credentials);
+    return sign(minter, t, cred, signingSeconds(fn, o));
   }
 
   // ---------------------------------------------------------------- one-off tokens
@@ -236,20 +366,19 @@ export function makeApi(glue, platform) {
   }
   function inspectToken(token) {
     str('inspectToken', 'token', token);
-    return toInfo(call(() => glue.inspect(token)));
+    return toInfo(minter.info(token));
   }
   function verifyToken(token, secretAccessKey, now) {
     str('verifyToken', 'token', token);
     str('verifyToken', 'secretAccessKey', secretAccessKey);
     const ms = now === undefined || now === null ? Date.now() : dateMs('verifyToken', 'now', now);
-    return toInfo(call(() => glue.verify(token, secretAccessKey, Math.floor(ms / 1000))));
+    return toInfo(minter.info(token, secretAccessKey, Math.floor(ms / 1000)));
   }
 
   // ---------------------------------------------------------------- TokenCache
   class TokenCache {
     #margin;
-    #cache = null;
-    #epoch = -1;
+    #slot;
     constructor(opts) {
       const o = opts === undefined || opts === null ? {} : options('TokenCache', opts);
       const m = o.refreshMargin === undefined || o.refreshMargin === null ? DEFAULT_REFRESH_MARGIN : o.refreshMargin;
@@ -257,22 +386,15 @@ export function makeApi(glue, platform) {
         throw new TypeError('TokenCache: refreshMargin must be a non-negative integer (seconds)');
       }
       this.#margin = m;
+      this.#slot = new Slot(m);
     }
     get refreshMargin() {
       return this.#margin;
     }
     #get(kind, fn, o) {
-      const args = requestArgs(kind, fn, o);
-      const now = signingSeconds(fn, o);
-      return withRegionFallback(args, (a) =>
-        call(() => {
-          if (this.#epoch !== epoch) {
-            this.#cache = new glue.Cache(this.#margin);
-            this.#epoch = epoch;
-          }
-          return this.#cache.get(...a, now);
-        }),
-      );
+      const t = target(kind, fn, o);
+      const cred = credentialArgs(fn, o.credentials);
+      return sign(this.#slot, t, cred, signingSeconds(fn, o));
     }
     rdsToken(o) {
       return this.#get(KIND_RDS, 'TokenCache.rdsToken', o);
@@ -287,9 +409,7 @@ export function makeApi(glue, platform) {
       return this.#get(KIND_MEMORYDB, 'TokenCache.memoryDbToken', o);
     }
     clear() {
-      if (this.#cache && this.#epoch === epoch) this.#cache.free();
-      this.#cache = null;
-      this.#epoch = -1;
+      this.#slot.free();
     }
   }
 
@@ -325,29 +445,36 @@ export function makeApi(glue, platform) {
   }
 
   /** Drop-in for `@aws-sdk/rds-signer`'s `Signer`. */
+  // The configuration is a private copy, so its target (host, port, user, region, expiry) is
+  // checked once, at the first call that passes; credentials are read at every call.
   class Signer {
     #config;
+    #target = null;
     constructor(configuration) {
       this.#config = signerConfig('Signer', configuration);
     }
     async getAuthToken() {
       const c = this.#config;
+      const fn = 'Signer.getAuthToken';
       // Only a provider is awaited: plain credentials cost no extra microtask.
-      const credentials = typeof c.credentials === 'function' ? await resolveCredentials('Signer.getAuthToken', c.credentials, c.expiresIn) : c.credentials;
-      return mint(KIND_RDS, 'Signer.getAuthToken', { ...c, credentials, signingDate: undefined });
+      const credentials = typeof c.credentials === 'function' ? await resolveCredentials(fn, c.credentials, c.expiresIn) : c.credentials;
+      const t = this.#target ?? (this.#target = target(KIND_RDS, fn, c));
+      return sign(minter, t, credentialArgs(fn, credentials), Math.floor(Date.now() / 1000));
     }
   }
 
   /** Drop-in for `@aws-sdk/dsql-signer`'s `DsqlSigner`. */
   class DsqlSigner {
     #config;
+    #targets = [null, null];
     constructor(configuration) {
       this.#config = signerConfig('DsqlSigner', configuration);
     }
     async #token(admin, fn) {
       const c = this.#config;
       const credentials = typeof c.credentials === 'function' ? await resolveCredentials(fn, c.credentials, c.expiresIn) : c.credentials;
-      return mint(KIND_DSQL, fn, { ...c, admin, credentials, signingDate: undefined });
+      const t = this.#targets[+admin] ?? (this.#targets[+admin] = target(KIND_DSQL, fn, { ...c, admin }));
+      return sign(minter, t, credentialArgs(fn, credentials), Math.floor(Date.now() / 1000));
     }
     getDbConnectAuthToken() {
       return this.#token(false, 'DsqlSigner.getDbConnectAuthToken');

@@ -98,12 +98,20 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const wasmOpt = join(web, 'node_modules', '.bin', 'wasm-opt');
 if (!existsSync(wasmOpt)) throw new Error('node_modules/.bin/wasm-opt missing: run `npm ci` in web/ (binaryen)');
-run(wasmOpt, ['-Oz', '--converge', '--strip-debug', '--strip-producers',
+// --strip-target-features: the section only tells tools which features the code uses.
+run(wasmOpt, ['-Oz', '--converge', '--strip-debug', '--strip-producers', '--strip-target-features',
   join(tmp, 'web', 'dbtoken_wasm_bg.wasm'), '-o', join(dist, 'dbtoken_wasm_bg.wasm')]);
 
 // The glue files keep their own relative path to the .wasm (`dbtoken_wasm_bg.wasm` next to them).
-copyFileSync(join(tmp, 'nodejs', 'dbtoken_wasm.js'), join(dist, 'wasm-node.cjs'));
-copyFileSync(join(tmp, 'web', 'dbtoken_wasm.js'), join(dist, 'wasm-web.mjs'));
+// Plus `__memory()`: the wrapper passes strings and reads results through the module's memory
+// (see web/src/lib.rs), and the glue keeps the current instance (which a reset replaces) private.
+const nodeGlue = readFileSync(join(tmp, 'nodejs', 'dbtoken_wasm.js'), 'utf8');
+const webGlue = readFileSync(join(tmp, 'web', 'dbtoken_wasm.js'), 'utf8');
+if (!/\nlet wasm = wasmInstance\.exports;\n/.test(nodeGlue) || !/\nlet wasmModule, wasmInstance, wasm;\n/.test(webGlue)) {
+  throw new Error('unexpected wasm-bindgen glue: expected its `wasm` exports variable');
+}
+writeFileSync(join(dist, 'wasm-node.cjs'), nodeGlue + 'exports.__memory = () => wasm.memory;\n');
+writeFileSync(join(dist, 'wasm-web.mjs'), webGlue + 'export function __memory() {\n    return wasm.memory;\n}\n');
 rmSync(tmp, { recursive: true, force: true });
 
 // 4. wrapper, entries, types

@@ -7,13 +7,17 @@
 //! positional arguments, checks JavaScript types (`TypeError`), reads the environment in Node and
 //! the clock, and turns error strings into `TokenError`s.
 //!
-//! Errors cross the boundary as the string `"\0<code>\n<message>"`, both taken from
-//! [`dbtoken::Error`]. Every export returns a plain string and never throws: no successful
-//! result starts with NUL (a token starts with its host, which cannot contain one; JSON starts
-//! with `{`), and without `Result` returns the module needs none of wasm-bindgen's `externref`
-//! machinery (a few KB). Nothing here panics on any input (a panic would abort the instance and
-//! surface in JavaScript as a `WebAssembly.RuntimeError`, which the wrapper reports as
-//! `TokenError` code `internal`).
+//! Strings cross the boundary through wasm memory (see [`Cache`]): the wrapper writes their UTF-8
+//! into a cache's input buffer and passes byte lengths; a result stays in the cache's memory and
+//! the wrapper decodes it in place. No export takes or returns a wasm-bindgen string: no
+//! allocation per argument, and none of wasm-bindgen's string-passing code in the module.
+//!
+//! Errors are the text `"\0<code>\n<message>"`, both taken from [`dbtoken::Error`]. No export
+//! throws: no successful result starts with NUL (a token starts with its host, which cannot
+//! contain one; JSON starts with `{`), and without `Result` returns the module needs none of
+//! wasm-bindgen's `externref` machinery (a few KB). Nothing here panics on any input (a panic
+//! would abort the instance and surface in JavaScript as a `WebAssembly.RuntimeError`, which the
+//! wrapper reports as `TokenError` code `internal`).
 //!
 //! On wasm32 the crate is `no_std` (a panic handler that traps, and `lol_alloc`'s free-list
 //! allocator): without std's panic formatting and dlmalloc the module is about a third smaller.
@@ -25,6 +29,7 @@
 extern crate alloc;
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use dbtoken::{Credentials, Error, Target, TokenInfo, TokenRequest};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -73,70 +78,56 @@ fn expiry(e: f64) -> u32 {
     }
 }
 
-/// The positional form of a token request. `kind`: 0 RDS, 1 DSQL, 2 ElastiCache, 3 MemoryDB.
-/// `host` is the hostname / cache name / cluster name, `user` the user (unused for DSQL), `flag`
-/// DSQL `admin` or ElastiCache `serverless`. `cred_expires_at` is Unix seconds (the wrapper
-/// floors a `Date`), negative meaning already expired.
-#[allow(clippy::too_many_arguments)]
-fn request<'a>(
-    kind: u8,
-    host: &'a str,
-    port: u16,
-    user: &'a str,
-    flag: bool,
-    region: Option<&'a str>,
-    access_key_id: &'a str,
-    secret_access_key: &'a str,
-    session_token: Option<&'a str>,
-    cred_expires_at: Option<f64>,
-    expires_in: f64,
-    signing_time: f64,
-) -> TokenRequest<'a> {
-    let target = match kind {
-        0 => Target::Rds {
-            hostname: host,
-            port,
-            username: user,
-        },
-        1 => Target::Dsql {
-            hostname: host,
-            admin: flag,
-        },
-        2 => Target::ElastiCache {
-            cache_name: host,
-            user_id: user,
-            serverless: flag,
-        },
-        _ => Target::MemoryDb {
-            cluster_name: host,
-            user,
-        },
-    };
-    let credentials = Credentials {
-        access_key_id,
-        secret_access_key,
-        session_token,
-        expires_at: cred_expires_at.map(|t| if t >= 0.0 { seconds(t) } else { 0 }),
-    };
-    TokenRequest {
-        target,
-        credentials,
-        region,
-        expires_in: expiry(expires_in),
-        signing_time: seconds(signing_time),
+/// The input buffer starts with this many bytes for the wrapper's use (the result length).
+const HEADER: usize = 8;
+
+/// Says where a result is: writes its length into the header of the input buffer (the first
+/// 4 bytes, little-endian) and returns its address. Valid until the next call on the same [`Cache`].
+fn at(input: &mut [u8], bytes: &[u8]) -> u32 {
+    if let Some(h) = input.first_chunk_mut::<4>() {
+        *h = (bytes.len() as u32).to_le_bytes();
     }
+    bytes.as_ptr() as usize as u32
+}
+
+/// Splits the `lens` bytes after the input buffer's 8-byte header into consecutive strings. The wrapper writes them with
+/// `TextEncoder` (well-formed UTF-8, exact lengths); anything else reads as empty strings.
+fn split<const N: usize>(input: &[u8], lens: [u32; N]) -> [&str; N] {
+    let total = lens.iter().map(|&l| l as usize).sum::<usize>();
+    let all = input
+        .get(HEADER..HEADER + total)
+        .and_then(|b| core::str::from_utf8(b).ok())
+        .unwrap_or("");
+    let mut start = 0;
+    lens.map(|l| {
+        let end = start + l as usize;
+        let s = all.get(start..end).unwrap_or("");
+        start = end;
+        s
+    })
 }
 
 /// A token cache with a refresh margin ([`dbtoken::TokenCache`]), or, created with a margin of
 /// `Infinity`, a plain signer ([`dbtoken::Signer`]) that never reuses a token.
 ///
-/// The wrapper signs its one-off tokens (`rdsToken` and friends) through one of the latter: the
-/// signer keeps the derived signing key, so repeated tokens for the same secret, day, region and
-/// service skip key derivation. One class with one `get` keeps the module small (each export
-/// costs its own argument decoding).
+/// Strings cross the boundary through wasm memory, not through wasm-bindgen's per-string
+/// allocations: the wrapper asks for the input buffer's address ([`Cache::input`]), writes the
+/// UTF-8 of every string there back to back after an 8-byte header (and skips that when they are
+/// the strings of the previous call), and passes their byte lengths. Results (a token, JSON, or
+/// an error `"\0<code>\n<message>"`) stay in the cache's memory: each call returns the address
+/// and writes the length into the header (see [`at`]); the wrapper decodes them once.
+///
+/// The wrapper signs its one-off tokens (`rdsToken` and friends), and inspects and verifies
+/// tokens, through one of the latter: the signer keeps the derived signing key, so repeated
+/// tokens for the same secret, day, region and service skip key derivation. One class keeps the
+/// module small (each export costs its own argument decoding).
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct Cache(Inner);
+pub struct Cache {
+    inner: Inner,
+    input: Vec<u8>,
+    out: Vec<u8>,
+}
 
 #[derive(Debug)]
 enum Inner {
@@ -150,8 +141,8 @@ impl Cache {
     /// signer that never reuses a token.
     #[wasm_bindgen(constructor)]
     pub fn new(refresh_margin: f64) -> Cache {
-        if refresh_margin == f64::INFINITY {
-            Cache(Inner::Signer(dbtoken::Signer::new()))
+        let inner = if refresh_margin == f64::INFINITY {
+            Inner::Signer(dbtoken::Signer::new())
         } else {
             // The wrapper passes a non-negative integer.
             let margin = if refresh_margin >= 0.0 {
@@ -159,50 +150,157 @@ impl Cache {
             } else {
                 0
             };
-            Cache(Inner::Cache(dbtoken::TokenCache::new(margin)))
+            Inner::Cache(dbtoken::TokenCache::new(margin))
+        };
+        Cache {
+            inner,
+            input: Vec::new(),
+            out: Vec::new(),
         }
     }
 
-    /// The token for this request at `now` (Unix seconds): the cached one, or a new one signed
-    /// at `now` (see [`request`] for the arguments). Errors: `"\0<code>\n<message>"`.
+    /// The address of the input buffer, grown to its header and at least `len` bytes after it
+    /// (its contents are kept).
+    pub fn input(&mut self, len: u32) -> u32 {
+        let len = HEADER + len as usize;
+        if self.input.len() < len {
+            self.input.resize(len, 0);
+        }
+        self.input.as_ptr() as usize as u32
+    }
+
+    /// Keeps `s` as the result and says where it is.
+    fn result(&mut self, s: String) -> u32 {
+        self.out = s.into_bytes();
+        at(&mut self.input, &self.out)
+    }
+
+    /// The token for a request at `now` (Unix seconds): the cached one, or a new one signed at
+    /// `now`. `kind`: 0 RDS, 1 DSQL, 2 ElastiCache, 3 MemoryDB. The input buffer holds, back to
+    /// back, the host (hostname / cache name / cluster name), the user (unused for DSQL), the
+    /// region, the access key id, the secret access key and the session token (empty: none);
+    /// `lens` are their byte lengths. `flags`: bit 0 DSQL `admin` or ElastiCache `serverless`,
+    /// bit 1 a region is given. `cred_expires_at`: Unix seconds, `NaN` for none, negative for
+    /// already expired. Returns where the token or the error is (see [`at`]).
     #[allow(clippy::too_many_arguments)]
     pub fn get(
         &mut self,
         kind: u8,
-        host: &str,
+        flags: u8,
         port: u16,
-        user: &str,
-        flag: bool,
-        has_region: bool,
-        region: &str,
-        access_key_id: &str,
-        secret_access_key: &str,
-        session_token: &str,
-        cred_expires_at: Option<f64>,
+        host_len: u32,
+        user_len: u32,
+        region_len: u32,
+        access_key_id_len: u32,
+        secret_len: u32,
+        session_len: u32,
+        cred_expires_at: f64,
         expires_in: f64,
         now: f64,
-    ) -> String {
-        // Plain `&str`s (no `Option<String>`: each costs an allocation and code): the region is
-        // absent unless `has_region`; an empty session token is absent for the core anyway.
-        let req = request(
-            kind,
+    ) -> u32 {
+        let [
             host,
-            port,
             user,
-            flag,
-            has_region.then_some(region),
+            region,
             access_key_id,
             secret_access_key,
-            Some(session_token),
-            cred_expires_at,
-            expires_in,
-            now,
+            session_token,
+        ] = split(
+            &self.input,
+            [
+                host_len,
+                user_len,
+                region_len,
+                access_key_id_len,
+                secret_len,
+                session_len,
+            ],
         );
-        let token = match &mut self.0 {
-            Inner::Cache(c) => c.get_token(&req, seconds(now)),
-            Inner::Signer(s) => s.token(&req).map(|t| t.token),
+        let flag = flags & 1 != 0;
+        let target = match kind {
+            0 => Target::Rds {
+                hostname: host,
+                port,
+                username: user,
+            },
+            1 => Target::Dsql {
+                hostname: host,
+                admin: flag,
+            },
+            2 => Target::ElastiCache {
+                cache_name: host,
+                user_id: user,
+                serverless: flag,
+            },
+            _ => Target::MemoryDb {
+                cluster_name: host,
+                user,
+            },
         };
-        token.unwrap_or_else(err)
+        let req = TokenRequest {
+            target,
+            credentials: Credentials {
+                access_key_id,
+                secret_access_key,
+                // An empty session token is absent for the core anyway.
+                session_token: Some(session_token),
+                expires_at: if cred_expires_at.is_nan() {
+                    None
+                } else if cred_expires_at >= 0.0 {
+                    Some(seconds(cred_expires_at))
+                } else {
+                    Some(0)
+                },
+            },
+            region: (flags & 2 != 0).then_some(region),
+            expires_in: expiry(expires_in),
+            signing_time: seconds(now),
+        };
+        match &mut self.inner {
+            // The cached token stays in the cache: no copy.
+            Inner::Cache(c) => match c.get(&req, seconds(now)) {
+                Ok(t) => at(&mut self.input, t.token.as_bytes()),
+                Err(e) => self.result(err(e)),
+            },
+            // Written straight into the reused output buffer, grown to a bound of the token's
+            // length: the fixed text (under 400 bytes), the host twice (text and inferred
+            // region) and every other input at most percent-encoded (3 bytes a byte).
+            Inner::Signer(s) => {
+                let bytes = [
+                    host_len,
+                    user_len,
+                    region_len,
+                    access_key_id_len,
+                    secret_len,
+                    session_len,
+                ];
+                let need = 1024 + 4 * bytes.iter().map(|&l| l as usize).sum::<usize>();
+                if self.out.len() < need {
+                    self.out.resize(need, 0);
+                }
+                match s.write_token(&req, &mut self.out) {
+                    Ok(t) => at(&mut self.input, t.as_str().as_bytes()),
+                    Err(e) => self.result(err(e)),
+                }
+            }
+        }
+    }
+
+    /// Parses the token in the input buffer (`len` bytes) ([`dbtoken::inspect`]); returns where
+    /// the JSON (see [`info`]) or the error is.
+    pub fn inspect(&mut self, len: u32) -> u32 {
+        let [token] = split(&self.input, [len]);
+        let r = dbtoken::inspect(token).map_or_else(err, |t| info(&t));
+        self.result(r)
+    }
+
+    /// Recomputes the signature of the token in the input buffer (`token_len` bytes, then the
+    /// secret access key, `secret_len` bytes) and checks its validity window at `now`
+    /// ([`dbtoken::verify`]); returns where the JSON or the error is.
+    pub fn verify(&mut self, token_len: u32, secret_len: u32, now: f64) -> u32 {
+        let [token, secret] = split(&self.input, [token_len, secret_len]);
+        let r = dbtoken::verify(token, secret, seconds(now)).map_or_else(err, |t| info(&t));
+        self.result(r)
     }
 }
 
@@ -292,16 +390,4 @@ fn info(t: &TokenInfo<'_>) -> String {
     json_str(&mut o, t.signature);
     o.push_str("}");
     o
-}
-
-/// Parses a token ([`dbtoken::inspect`]).
-#[wasm_bindgen]
-pub fn inspect(token: &str) -> String {
-    dbtoken::inspect(token).map_or_else(err, |t| info(&t))
-}
-
-/// Recomputes a token's signature and checks its validity window at `now` ([`dbtoken::verify`]).
-#[wasm_bindgen]
-pub fn verify(token: &str, secret_access_key: &str, now: f64) -> String {
-    dbtoken::verify(token, secret_access_key, seconds(now)).map_or_else(err, |t| info(&t))
 }

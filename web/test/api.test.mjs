@@ -205,6 +205,20 @@ describe('options', () => {
     const m = tokens.find((t) => t.kind === 'memorydb');
     assert.equal(cjs.memoryDbToken(toOptions('memorydb', m.input)), m.expected.token);
   });
+  test('interleaved requests: strings kept in wasm memory are reused only for the same request', () => {
+    // The one-off signer skips re-encoding the strings of the previous request: every vector,
+    // twice in a row, then all of them again in reverse order (each one differs from the last in
+    // one or more strings), interleaved with inspect/verify (which overwrite the buffer).
+    const cases = tokens.filter((t) => t.kind === 'rds' && !t.input.credentials.expires_at);
+    assert.ok(cases.length > 20);
+    const fns = { rds: cjs.rdsToken };
+    for (const c of [...cases, ...cases.slice().reverse()]) {
+      const o = toOptions(c.kind, c.input);
+      assert.equal(fns[c.kind](o), c.expected.token, c.id);
+      assert.equal(fns[c.kind](o), c.expected.token, `${c.id} (again)`);
+      assert.equal(cjs.inspectToken(c.expected.token).signature, c.expected.token.slice(-64));
+    }
+  });
 });
 
 describe('Signer (drop-in for @aws-sdk/rds-signer)', () => {
@@ -317,22 +331,40 @@ describe('the WebAssembly trap guard', () => {
     const { makeApi } = createRequire(import.meta.url)(join(pkgDir, 'dist', 'api.cjs'));
     let resets = 0;
     let trap = true;
+    // The module's protocol: strings in through an input buffer (at 0: its 8-byte header, then
+    // the strings); a call returns the result's address and writes its length into the header.
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const result = (text) => {
+      const b = new TextEncoder().encode(text);
+      const m = new Uint8Array(memory.buffer);
+      m.set(b, 65536);
+      new DataView(memory.buffer).setUint32(0, b.length, true);
+      return 65536;
+    };
     const glue = {
+      __memory: () => memory,
       __wbg_reset_state() {
         resets++;
       },
       Cache: class {
+        input() {
+          return 0;
+        }
         get() {
           if (trap) {
             trap = false;
             throw new WebAssembly.RuntimeError('unreachable');
           }
-          return 'db.example.com:5432/?Action=connect';
+          return result('db.example.com:5432/?Action=connect');
+        }
+        inspect() {
+          return result('\u0000malformed_token\nthe text is not a token');
+        }
+        verify() {
+          return result('{}');
         }
         free() {}
       },
-      inspect: () => '\u0000malformed_token\nthe text is not a token',
-      verify: () => '{}',
     };
     const api = makeApi(glue, {});
     const o = basicOptions();

@@ -96,6 +96,31 @@ test(`rds: ${N_RDS} random inputs against @aws-sdk/rds-signer (seed ${SEED})`, a
   }
 });
 
+test(`rds: one target, credentials changing one field at a time, against @aws-sdk/rds-signer (seed ${SEED})`, async () => {
+  // The one-off signer keeps the previous request's strings in wasm memory and skips writing
+  // them again when they are the same: a new secret (same length) or session token alone must
+  // still give the token for the new credentials.
+  const target = { hostname: 'prod-instance.abc123xyz.us-east-1.rds.amazonaws.com', port: 5432, username: 'iam_user', region: 'us-east-1' };
+  const date = randomDate();
+  mock.timers.enable({ apis: ['Date'], now: date.getTime() });
+  try {
+    let credentials = randomCredentials();
+    for (let n = 0; n < 300; n++) {
+      const what = `case ${n} (seed ${SEED})`;
+      const theirs = await new RdsSigner({ ...target, credentials }).getAuthToken();
+      same(dbtoken.rdsToken({ ...target, credentials, signingDate: new Date(date) }), theirs, what);
+      same(dbtoken.rdsToken({ ...target, credentials, signingDate: new Date(date) }), theirs, `${what} (again)`);
+      const next = { ...credentials };
+      if (n % 3 === 0) next.secretAccessKey = chars(B64, 40, 40);
+      else if (n % 3 === 1) next.sessionToken = R() < 0.7 ? chars(B64, 16, 400) : undefined;
+      else next.accessKeyId = (R() < 0.5 ? 'ASIA' : 'AKIA') + chars([...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'], 16, 16);
+      credentials = next;
+    }
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test(`dsql: ${N_DSQL} random inputs against @aws-sdk/dsql-signer (seed ${SEED})`, async () => {
   for (let n = 0; n < N_DSQL; n++) {
     const region = pick(REGIONS);
