@@ -18,6 +18,7 @@ trap 'rm -rf "$out"' EXIT
 
 scripts/tools.sh apt hyperfine >&2
 scripts/tools.sh python >&2
+scripts/tools.sh awscli >&2
 eval "$(scripts/tools.sh env)"
 
 echo "== Rust (criterion)" >&2
@@ -41,6 +42,21 @@ python3 -m venv "$out/venv"
     echo
     python/bench/cold_start.sh "$out/venv/bin/python"
 } >"$out/python.md"
+
+echo "== install sizes" >&2
+kib() { du -sk "$@" | awk '{s += $1} END {printf "%\047d KiB", s}'; }
+site=$("$out/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+botodeps=$(ls -d "$site"/botocore "$site"/jmespath "$site"/dateutil "$site"/urllib3 "$site"/six.py 2>/dev/null)
+awssite=$("$DBTOKEN_AWSCLI_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+{
+    echo "## Install size"
+    echo
+    echo "| what | dbtoken | peer |"
+    echo "|---|---:|---:|"
+    echo "| CLI | release binary $(kib "${CARGO_TARGET_DIR:-$repo/target}/release/dbtoken") | AWS CLI v1 venv site-packages $(kib "$awssite") |"
+    echo "| Python | wheel $(kib "$out"/dist/*.whl), installed $(kib "$site"/dbtoken) | botocore + dependencies installed $(kib $botodeps) |"
+    echo "| npm | see the npm section below | |"
+} >"$out/sizes.md"
 
 echo "== npm package" >&2
 npm ci --prefix web --no-audit --no-fund >&2
@@ -70,5 +86,7 @@ HEADER
     cat "$out/python.md"
     echo
     cat "$out/web.md"
+    echo
+    cat "$out/sizes.md"
 } >"$repo/BENCHMARKS.md"
 echo "wrote BENCHMARKS.md" >&2
