@@ -17,6 +17,11 @@ impl<'a> Encoded<'a> {
         self.0
     }
 
+    /// The decoded bytes (not necessarily UTF-8: see [`decode_into`](Self::decode_into)).
+    pub fn decoded_bytes(&self) -> impl Iterator<Item = u8> + 'a {
+        self.bytes()
+    }
+
     fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
         let mut rest = self.0.as_bytes();
         core::iter::from_fn(move || {

@@ -91,6 +91,7 @@ extern crate std;
 pub mod cache;
 mod error;
 mod inspect;
+mod prepared;
 pub mod sigv4;
 mod text;
 mod token;
@@ -99,6 +100,7 @@ mod token;
 pub use cache::TokenCache;
 pub use error::Error;
 pub use inspect::{Encoded, TokenInfo, inspect, verify};
+pub use prepared::PreparedToken;
 #[doc(hidden)]
 pub use token::bench_internals;
 pub use token::{

@@ -5,6 +5,7 @@
 use core::cmp::Ordering;
 use core::fmt;
 
+use hmac::digest::Key;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
@@ -51,6 +52,14 @@ impl<'t, T: Trace + ?Sized> CanonicalHasher<'t, T> {
             hash: Sha256::new(),
             trace,
         }
+    }
+    /// Continues from `hash`, a state that already holds a prefix of the canonical request.
+    pub(crate) fn resume(hash: Sha256, trace: &'t mut T) -> Self {
+        CanonicalHasher { hash, trace }
+    }
+    /// The hash state so far.
+    pub(crate) fn state(&self) -> &Sha256 {
+        &self.hash
     }
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
@@ -100,31 +109,52 @@ fn hmac_once(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The key of the first derivation step, `"AWS4" + secret`, as one zero-padded HMAC block
+/// (hashed first when longer than a block, as HMAC does with long keys): HMAC keyed with this
+/// block is exactly HMAC keyed with `"AWS4" + secret`. Zeroized on drop.
+pub(crate) struct SecretBlock(Key<HmacSha256>);
+
+impl SecretBlock {
+    pub(crate) fn new(secret: &[u8]) -> Self {
+        let mut block = Key::<HmacSha256>::default();
+        if secret.len() <= 60 {
+            if let Some(k) = block.get_mut(..4) {
+                k.copy_from_slice(b"AWS4");
+            }
+            if let Some(dst) = block.get_mut(4..4 + secret.len()) {
+                dst.copy_from_slice(secret);
+            }
+        } else {
+            let mut h = Sha256::new();
+            h.update(b"AWS4");
+            h.update(secret);
+            let mut hashed: [u8; 32] = h.finalize().into();
+            if let Some(dst) = block.get_mut(..32) {
+                dst.copy_from_slice(&hashed);
+            }
+            hashed.zeroize();
+        }
+        SecretBlock(block)
+    }
+}
+
+impl Drop for SecretBlock {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
+
 /// Derives the SigV4 signing key for `secret` and `scope`, returned as a keyed HMAC whose inner
 /// and outer pad states are already computed: signing with it costs two compressions plus the
 /// message.
 pub(crate) fn derive_signing_key(secret: &[u8], scope: &Scope<'_>) -> HmacSha256 {
-    // kDate = HMAC("AWS4" + secret, date). HMAC hashes keys longer than a block first.
-    let mut mac = if secret.len() <= 60 {
-        let mut key = [0u8; 64];
-        if let Some(k) = key.get_mut(..4) {
-            k.copy_from_slice(b"AWS4");
-        }
-        if let Some(dst) = key.get_mut(4..4 + secret.len()) {
-            dst.copy_from_slice(secret);
-        }
-        let mac = <HmacSha256 as KeyInit>::new(&key.into());
-        key.zeroize();
-        mac
-    } else {
-        let mut h = Sha256::new();
-        h.update(b"AWS4");
-        h.update(secret);
-        let mut hashed: [u8; 32] = h.finalize().into();
-        let mac = hmac_with_block_key(&hashed);
-        hashed.zeroize();
-        mac
-    };
+    derive_from_block(&SecretBlock::new(secret), scope)
+}
+
+/// [`derive_signing_key`] from the secret's [`SecretBlock`].
+pub(crate) fn derive_from_block(secret: &SecretBlock, scope: &Scope<'_>) -> HmacSha256 {
+    // kDate = HMAC("AWS4" + secret, date).
+    let mut mac = <HmacSha256 as KeyInit>::new(&secret.0);
     mac.update(&scope.date);
     let mut k_date: [u8; 32] = mac.finalize().into_bytes().into();
     let mut k_region = hmac_once(&k_date, scope.region);

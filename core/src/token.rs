@@ -3,7 +3,9 @@
 use core::fmt;
 
 use crate::Error;
-use crate::sigv4::{self, CanonicalHasher, KeyCache, Scope, Trace};
+use sha2::Sha256;
+
+use crate::sigv4::{self, CanonicalHasher, HmacSha256, KeyCache, Scope, Trace};
 use crate::text::{self, Cursor, Decimal, amz_date, encoded_len};
 
 /// AWS credentials, borrowed. `Debug` shows the access key id only.
@@ -481,21 +483,20 @@ pub(crate) fn resolve_region(explicit: Option<&str>, host: &[u8]) -> Result<Regi
 }
 
 /// A validated request, ready to write.
-struct Plan<'a> {
-    kind: Kind,
-    host: &'a [u8],
-    port: Option<u16>,
-    action: &'static [u8],
-    serverless: bool,
-    user: Option<(&'static [u8], &'a [u8])>,
-    region: RegionBuf,
-    expires_in: u32,
-    expires_at: u64,
-    signing_time: u64,
-    date: [u8; 16],
-    access_key_id: &'a [u8],
-    secret: &'a [u8],
-    session_token: Option<&'a [u8]>,
+pub(crate) struct Plan<'a> {
+    pub(crate) kind: Kind,
+    pub(crate) host: &'a [u8],
+    pub(crate) port: Option<u16>,
+    pub(crate) action: &'static [u8],
+    pub(crate) serverless: bool,
+    pub(crate) user: Option<(&'static [u8], &'a [u8])>,
+    pub(crate) region: RegionBuf,
+    pub(crate) expires_in: u32,
+    pub(crate) signing_time: u64,
+    pub(crate) date: [u8; 16],
+    pub(crate) access_key_id: &'a [u8],
+    pub(crate) secret: &'a [u8],
+    pub(crate) session_token: Option<&'a [u8]>,
 }
 
 /// Host, port, action, serverless flag and the user parameter of a target.
@@ -507,7 +508,7 @@ type TargetParts<'a> = (
     Option<(&'static [u8], &'a str)>,
 );
 
-fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
+pub(crate) fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
     let creds = &req.credentials;
     creds.check()?;
     let kind = req.target.kind();
@@ -562,16 +563,7 @@ fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
     if req.signing_time > text::MAX_UNIX_TIME {
         return Err(Error::InvalidSigningTime);
     }
-    let mut expires_in = req.expires_in;
-    if let Some(cred_expiry) = creds.expires_at {
-        let left = cred_expiry
-            .checked_sub(req.signing_time)
-            .filter(|&l| l > 0)
-            .ok_or(Error::CredentialsExpired)?;
-        if left < u64::from(expires_in) {
-            expires_in = u32::try_from(left).unwrap_or(expires_in);
-        }
-    }
+    let expires_in = clamp_expiry(req.expires_in, creds.expires_at, req.signing_time)?;
     let region = resolve_region(req.region, host.as_bytes())?;
     Ok(Plan {
         kind,
@@ -582,13 +574,28 @@ fn plan<'a>(req: &TokenRequest<'a>) -> Result<Plan<'a>, Error> {
         user: user.map(|(k, v)| (k, v.as_bytes())),
         region,
         expires_in,
-        expires_at: req.signing_time.saturating_add(u64::from(expires_in)),
         signing_time: req.signing_time,
         date: amz_date(req.signing_time),
         access_key_id: creds.access_key_id.as_bytes(),
         secret: creds.secret_access_key.as_bytes(),
         session_token: creds.session_token().map(str::as_bytes),
     })
+}
+
+/// `expires_in`, clamped to the credentials' remaining lifetime at `signing_time`.
+pub(crate) fn clamp_expiry(
+    expires_in: u32,
+    cred_expires_at: Option<u64>,
+    signing_time: u64,
+) -> Result<u32, Error> {
+    let Some(cred_expiry) = cred_expires_at else {
+        return Ok(expires_in);
+    };
+    let left = cred_expiry
+        .checked_sub(signing_time)
+        .filter(|&l| l > 0)
+        .ok_or(Error::CredentialsExpired)?;
+    Ok(u32::try_from(left).map_or(expires_in, |l| l.min(expires_in)))
 }
 
 fn token_len_of(p: &Plan<'_>) -> usize {
@@ -642,6 +649,23 @@ pub struct Token<'b> {
 }
 
 impl<'b> Token<'b> {
+    pub(crate) fn from_parts(
+        text: &'b str,
+        kind: Kind,
+        region_at: (usize, usize),
+        signing_time: u64,
+        expires_in: u32,
+    ) -> Self {
+        Token {
+            text,
+            kind,
+            region_at,
+            signing_time,
+            expires_in,
+            expires_at: signing_time.saturating_add(u64::from(expires_in)),
+        }
+    }
+
     /// The token: `host[:port]/?Action=…&X-Amz-Signature=…`.
     pub fn as_str(&self) -> &'b str {
         self.text
@@ -735,24 +759,39 @@ impl Signer {
         trace: &mut T,
     ) -> Result<Token<'b>, Error> {
         let p = plan(req)?;
-        let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
-        let (mut out, hash, trace, (region_start, region_end)) =
-            write_unsigned(&p, &scope, buf, trace)?;
-
-        let key = self.cache.key(p.secret, &scope);
-        let sig = sigv4::signature(key, &p.date, &scope, &hash, trace);
-        out.put(b"&X-Amz-Signature=")?;
-        out.put(&sig)?;
-
-        let text = core::str::from_utf8(out.into_written()).map_err(|_| Error::InvalidHost)?;
-        Ok(Token {
+        let (layout, _) = self.write_signed(&p, buf, trace, false)?;
+        let text = buf
+            .get(..layout.len())
+            .and_then(|t| core::str::from_utf8(t).ok())
+            .ok_or(Error::BufferTooSmall)?;
+        Ok(Token::from_parts(
             text,
-            kind: p.kind,
-            region_at: (region_start, region_end),
-            signing_time: p.signing_time,
-            expires_in: p.expires_in,
-            expires_at: p.expires_at,
-        })
+            p.kind,
+            layout.region,
+            p.signing_time,
+            p.expires_in,
+        ))
+    }
+
+    /// Writes and signs the token of a validated request and returns where its parts are. With
+    /// `keep`, also the canonical request's hash state after its time-independent prefix and
+    /// the signing key (what [`PreparedToken`](crate::PreparedToken) re-signs with).
+    pub(crate) fn write_signed<T: Trace + ?Sized>(
+        &mut self,
+        p: &Plan<'_>,
+        buf: &mut [u8],
+        trace: &mut T,
+        keep: bool,
+    ) -> Result<(Layout, Option<(Sha256, HmacSha256)>), Error> {
+        let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
+        let (layout, h) = write_unsigned(p, &scope, buf, trace)?;
+        let prefix = keep.then(|| h.state().clone());
+        let (hash, trace) = hash_rest(h, buf, &layout);
+        let key = self.cache.key(p.secret, &scope);
+        let kept = prefix.map(|prefix| (prefix, key.clone()));
+        let sig = sigv4::signature(key, &p.date, &scope, &hash, trace);
+        patch(buf, layout.signature(), &sig)?;
+        Ok((layout, kept))
     }
 
     /// Presigns any HTTP request with this signer's key cache (see [`sigv4::presign`]).
@@ -794,14 +833,67 @@ impl Signer {
     }
 }
 
-/// Writes the token text up to the signature and hashes the canonical request.
-#[allow(clippy::type_complexity)]
-fn write_unsigned<'b, 't, T: Trace + ?Sized>(
+/// Where the parts of a written token are (byte offsets into its text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// End of the signed `host` header value (`host[:port]`, without `:443`).
+    pub(crate) signed_host_end: usize,
+    /// Start of the query (`Action=…`).
+    pub(crate) query_start: usize,
+    /// The credential scope's `YYYYMMDD` in `X-Amz-Credential`.
+    pub(crate) cred_date: usize,
+    /// The region in `X-Amz-Credential`.
+    pub(crate) region: (usize, usize),
+    /// `X-Amz-Date`'s `YYYYMMDDTHHMMSSZ`.
+    pub(crate) amz_date: usize,
+    /// `X-Amz-Expires`' digits.
+    pub(crate) expires: usize,
+    /// `&X-Amz-SignedHeaders=host` (the end of the expiry's digits).
+    pub(crate) signed_headers: usize,
+    /// End of `&X-Amz-Security-Token=…` (which starts after the signed headers; empty without a
+    /// session token).
+    pub(crate) session_end: usize,
+}
+
+const SIGNED_HEADERS: &[u8] = b"&X-Amz-SignedHeaders=host";
+const SIGNATURE: &[u8] = b"&X-Amz-Signature=";
+
+impl Layout {
+    pub(crate) fn session_start(&self) -> usize {
+        self.signed_headers + SIGNED_HEADERS.len()
+    }
+    /// The signature's 64 hex digits.
+    pub(crate) fn signature(&self) -> usize {
+        self.session_end + SIGNATURE.len()
+    }
+    /// The length of the whole token.
+    pub(crate) fn len(&self) -> usize {
+        self.signature() + 64
+    }
+    /// Moves every offset from the signed headers on by `by` bytes.
+    pub(crate) fn shift_tail(&mut self, by: isize) {
+        self.signed_headers = self.signed_headers.wrapping_add_signed(by);
+        self.session_end = self.session_end.wrapping_add_signed(by);
+    }
+}
+
+/// Copies `bytes` into `buf` at `at`.
+pub(crate) fn patch(buf: &mut [u8], at: usize, bytes: &[u8]) -> Result<(), Error> {
+    buf.get_mut(at..at.saturating_add(bytes.len()))
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(bytes);
+    Ok(())
+}
+
+/// Writes the token text (with room for the signature) and hashes the canonical request's
+/// prefix that does not depend on the signing time: `GET\n/\n` and the query up to the
+/// credential scope's date.
+fn write_unsigned<'t, T: Trace + ?Sized>(
     p: &Plan<'_>,
     scope: &Scope<'_>,
-    buf: &'b mut [u8],
+    buf: &mut [u8],
     trace: &'t mut T,
-) -> Result<(Cursor<'b>, [u8; 32], &'t mut T, (usize, usize)), Error> {
+) -> Result<(Layout, CanonicalHasher<'t, T>), Error> {
     let mut out = Cursor::new(buf);
 
     out.put_lower(p.host)?;
@@ -831,6 +923,7 @@ fn write_unsigned<'b, 't, T: Trace + ?Sized>(
     out.put(b"&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=")?;
     out.put_encoded(p.access_key_id)?;
     out.put(b"%2F")?;
+    let cred_date = out.pos();
     out.put(&scope.date)?;
     out.put(b"%2F")?;
     let region_start = out.pos();
@@ -839,29 +932,52 @@ fn write_unsigned<'b, 't, T: Trace + ?Sized>(
     out.put(b"%2F")?;
     out.put(scope.service)?;
     out.put(b"%2Faws4_request&X-Amz-Date=")?;
+    let amz_date = out.pos();
     out.put(&p.date)?;
     out.put(b"&X-Amz-Expires=")?;
+    let expires = out.pos();
     out.put(Decimal::new(u64::from(p.expires_in)).as_bytes())?;
-    let signed_headers_at = out.pos();
-    out.put(b"&X-Amz-SignedHeaders=host")?;
-    let token_start = out.pos();
+    let signed_headers = out.pos();
+    out.put(SIGNED_HEADERS)?;
     if let Some(t) = p.session_token {
         out.put(b"&X-Amz-Security-Token=")?;
         out.put_encoded(t)?;
     }
-    let token_end = out.pos();
+    let session_end = out.pos();
+    out.put(SIGNATURE)?;
+    out.put(&[b'0'; 64])?;
 
     // Canonical request: the same bytes, with X-Amz-Security-Token in its sorted place.
     let mut h = CanonicalHasher::new(trace);
     h.put(b"GET\n/\n");
-    h.put(out.slice(query_start, signed_headers_at));
-    h.put(out.slice(token_start, token_end));
+    h.put(out.slice(query_start, cred_date));
+    let layout = Layout {
+        signed_host_end,
+        query_start,
+        cred_date,
+        region: (region_start, region_end),
+        amz_date,
+        expires,
+        signed_headers,
+        session_end,
+    };
+    Ok((layout, h))
+}
+
+/// Hashes the rest of the canonical request of the token in `text` (see [`write_unsigned`]).
+pub(crate) fn hash_rest<'t, T: Trace + ?Sized>(
+    mut h: CanonicalHasher<'t, T>,
+    text: &[u8],
+    l: &Layout,
+) -> ([u8; 32], &'t mut T) {
+    let part = |from: usize, to: usize| text.get(from..to).unwrap_or(&[]);
+    h.put(part(l.cred_date, l.signed_headers));
+    h.put(part(l.session_start(), l.session_end));
     h.put(b"&X-Amz-SignedHeaders=host\nhost:");
-    h.put(out.slice(0, signed_host_end));
+    h.put(part(0, l.signed_host_end));
     h.put(b"\n\nhost\n");
     h.put(sigv4::EMPTY_PAYLOAD_SHA256.as_bytes());
-    let (hash, trace) = h.finish();
-    Ok((out, hash, trace, (region_start, region_end)))
+    h.finish()
 }
 
 /// Internals exposed for the benchmarks only; not part of the API.
@@ -888,7 +1004,9 @@ pub mod bench_internals {
     ) -> Result<[u8; 32], Error> {
         let p = plan(req)?;
         let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
-        write_unsigned(&p, &scope, buf, &mut ()).map(|(_, hash, _, _)| hash)
+        let mut no_trace = ();
+        let (layout, h) = write_unsigned(&p, &scope, buf, &mut no_trace)?;
+        Ok(hash_rest(h, buf, &layout).0)
     }
 }
 

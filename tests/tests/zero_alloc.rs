@@ -1,5 +1,5 @@
 //! Zero heap allocations per token: a counting global allocator watches `write_token`,
-//! `token_len`, `inspect` and `verify` for every kind, with and without a session token, with a
+//! `token_len`, `inspect`, `verify` and a `PreparedToken`'s `sign` for every kind, with and without a session token, with a
 //! cold and a warm key cache.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -97,6 +97,17 @@ fn no_heap_allocation_per_token() {
                 verify(&text, creds.secret_access_key, t).unwrap();
             });
             assert_eq!(n, 0, "verify: {req:?}");
+            // A prepared token in a stack buffer, re-signed a second, a day and a clamp later.
+            let n = allocations_in(|| {
+                let mut p = Signer::new().prepare(req, [0u8; 4096]).unwrap();
+                for later in [t + 1, t + 86_400 + 1, t + 300] {
+                    match p.sign(later) {
+                        Ok(tok) => assert!(tok.expires_at() > later),
+                        Err(e) => assert_eq!(e.code(), "credentials_expired"),
+                    }
+                }
+            });
+            assert_eq!(n, 0, "prepared: {req:?}");
             checked += 1;
         }
         assert!(signer_cache_hits(&requests) > 0);

@@ -149,7 +149,10 @@ export function makeApi(glue, platform) {
       try {
         const cache = this.live();
         const s = this.s;
+        // Bit 2: the strings are the previous call's (a signer then only re-signs at `now`).
+        let same = 4;
         if (!(this.held && s[0] === host && s[1] === user && s[2] === reg && s[3] === akid && s[4] === secret && s[5] === session)) {
+          same = 0;
           this.held = false;
           const m = this.reserve(host.length + user.length + reg.length + akid.length + secret.length + session.length);
           const l = this.l;
@@ -176,7 +179,7 @@ export function makeApi(glue, platform) {
           this.held = true;
         }
         const l = this.l;
-        x = cache.get(t.kind, t.flag | (region === undefined ? 0 : 2), t.port, l[0], l[1], l[2], l[3], l[4], l[5],
+        x = cache.get(t.kind, t.flag | (region === undefined ? 0 : 2) | same, t.port, l[0], l[1], l[2], l[3], l[4], l[5],
           cred[3] ?? NaN, t.expiresIn, now);
       } catch (e) {
         throw trapped(e);

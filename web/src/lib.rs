@@ -22,16 +22,12 @@
 //! On wasm32 the crate is `no_std` (a panic handler that traps, and `lol_alloc`'s free-list
 //! allocator): without std's panic formatting and dlmalloc the module is about a third smaller.
 #![cfg_attr(target_arch = "wasm32", no_std)]
-// `push_str("x")`, never `push('x')`: `String::push` (UTF-8 encoding a char) is 240 bytes of wasm
-// that nothing else needs.
-#![allow(clippy::single_char_add_str)]
 
 extern crate alloc;
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
-use dbtoken::{Credentials, Error, Target, TokenInfo, TokenRequest};
+use dbtoken::{Credentials, Encoded, Error, PreparedToken, Target, TokenInfo, TokenRequest};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 #[cfg(target_arch = "wasm32")]
@@ -49,13 +45,13 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 /// `"\0<code>\n<message>"` for the JavaScript wrapper.
-fn err(e: Error) -> String {
+fn err(e: Error) -> Vec<u8> {
     let (code, message) = (e.code(), e.message());
-    let mut s = String::with_capacity(code.len() + 2 + message.len());
-    s.push_str("\0");
-    s.push_str(code);
-    s.push_str("\n");
-    s.push_str(message);
+    let mut s = Vec::with_capacity(code.len() + 2 + message.len());
+    s.push(0);
+    s.extend_from_slice(code.as_bytes());
+    s.push(b'\n');
+    s.extend_from_slice(message.as_bytes());
     s
 }
 
@@ -90,6 +86,12 @@ fn at(input: &mut [u8], bytes: &[u8]) -> u32 {
     bytes.as_ptr() as usize as u32
 }
 
+/// Keeps `s` in `out` as the result and says where it is (see [`at`]).
+fn result(input: &mut [u8], out: &mut Vec<u8>, s: Vec<u8>) -> u32 {
+    *out = s;
+    at(input, out)
+}
+
 /// Splits the `lens` bytes after the input buffer's 8-byte header into consecutive strings. The wrapper writes them with
 /// `TextEncoder` (well-formed UTF-8, exact lengths); anything else reads as empty strings.
 fn split<const N: usize>(input: &[u8], lens: [u32; N]) -> [&str; N] {
@@ -107,32 +109,45 @@ fn split<const N: usize>(input: &[u8], lens: [u32; N]) -> [&str; N] {
     })
 }
 
-/// A token cache with a refresh margin ([`dbtoken::TokenCache`]), or, created with a margin of
-/// `Infinity`, a plain signer ([`dbtoken::Signer`]) that never reuses a token.
+/// A signer ([`dbtoken::Signer`]) that keeps its last token as a [`PreparedToken`]: the same
+/// request again (as a `Signer`, a pool or a `TokenCache` makes) is only re-signed at the new
+/// time ([`PreparedToken::sign`]), or, with a refresh margin, handed out again while it is good
+/// for longer than the margin ([`PreparedToken::refresh`], the core's `TokenCache` rule).
+/// Created with a margin of `Infinity`, it never reuses a token.
 ///
 /// Strings cross the boundary through wasm memory, not through wasm-bindgen's per-string
 /// allocations: the wrapper asks for the input buffer's address ([`Cache::input`]), writes the
 /// UTF-8 of every string there back to back after an 8-byte header (and skips that when they are
-/// the strings of the previous call), and passes their byte lengths. Results (a token, JSON, or
-/// an error `"\0<code>\n<message>"`) stay in the cache's memory: each call returns the address
-/// and writes the length into the header (see [`at`]); the wrapper decodes them once.
+/// the strings of the previous call, which it then says in a flag), and passes their byte
+/// lengths. Results (a token, JSON, or an error `"\0<code>\n<message>"`) stay in the cache's
+/// memory: each call returns the address and writes the length into the header (see [`at`]);
+/// the wrapper decodes them once.
 ///
 /// The wrapper signs its one-off tokens (`rdsToken` and friends), and inspects and verifies
-/// tokens, through one of the latter: the signer keeps the derived signing key, so repeated
+/// tokens, through one of these with no margin: the signer keeps the derived signing key, so
 /// tokens for the same secret, day, region and service skip key derivation. One class keeps the
 /// module small (each export costs its own argument decoding).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Cache {
-    inner: Inner,
+    signer: dbtoken::Signer,
+    /// `None`: never reuse a token.
+    refresh_margin: Option<u64>,
+    /// The last token, for the arguments it was made for.
+    last: Option<(Same, PreparedToken<Vec<u8>>)>,
     input: Vec<u8>,
     out: Vec<u8>,
 }
 
-#[derive(Debug)]
-enum Inner {
-    Cache(dbtoken::TokenCache),
-    Signer(dbtoken::Signer),
+/// The arguments of a [`Cache::get`] besides the strings and the time: the last token is
+/// re-signed (or reused) only for the same ones, and the same strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Same {
+    kind: u8,
+    flags: u8,
+    port: u16,
+    expires_in: u32,
+    cred_expires_at: Option<u64>,
 }
 
 #[wasm_bindgen]
@@ -141,19 +156,17 @@ impl Cache {
     /// signer that never reuses a token.
     #[wasm_bindgen(constructor)]
     pub fn new(refresh_margin: f64) -> Cache {
-        let inner = if refresh_margin == f64::INFINITY {
-            Inner::Signer(dbtoken::Signer::new())
-        } else {
-            // The wrapper passes a non-negative integer.
-            let margin = if refresh_margin >= 0.0 {
-                seconds(refresh_margin)
-            } else {
-                0
-            };
-            Inner::Cache(dbtoken::TokenCache::new(margin))
-        };
         Cache {
-            inner,
+            signer: dbtoken::Signer::new(),
+            // The wrapper passes a non-negative integer, or Infinity.
+            refresh_margin: (refresh_margin != f64::INFINITY).then(|| {
+                if refresh_margin >= 0.0 {
+                    seconds(refresh_margin)
+                } else {
+                    0
+                }
+            }),
+            last: None,
             input: Vec::new(),
             out: Vec::new(),
         }
@@ -170,9 +183,8 @@ impl Cache {
     }
 
     /// Keeps `s` as the result and says where it is.
-    fn result(&mut self, s: String) -> u32 {
-        self.out = s.into_bytes();
-        at(&mut self.input, &self.out)
+    fn result(&mut self, s: Vec<u8>) -> u32 {
+        result(&mut self.input, &mut self.out, s)
     }
 
     /// The token for a request at `now` (Unix seconds): the cached one, or a new one signed at
@@ -180,8 +192,10 @@ impl Cache {
     /// back, the host (hostname / cache name / cluster name), the user (unused for DSQL), the
     /// region, the access key id, the secret access key and the session token (empty: none);
     /// `lens` are their byte lengths. `flags`: bit 0 DSQL `admin` or ElastiCache `serverless`,
-    /// bit 1 a region is given. `cred_expires_at`: Unix seconds, `NaN` for none, negative for
-    /// already expired. Returns where the token or the error is (see [`at`]).
+    /// bit 1 a region is given, bit 2 the strings are those of the previous call (a signer then
+    /// re-signs its last token when the other arguments are the same too).
+    /// `cred_expires_at`: Unix seconds, `NaN` for none, negative for already expired. Returns
+    /// where the token or the error is (see [`at`]).
     #[allow(clippy::too_many_arguments)]
     pub fn get(
         &mut self,
@@ -198,6 +212,49 @@ impl Cache {
         expires_in: f64,
         now: f64,
     ) -> u32 {
+        let same = Same {
+            kind,
+            flags: flags & 3,
+            port,
+            expires_in: expiry(expires_in),
+            cred_expires_at: if cred_expires_at.is_nan() {
+                None
+            } else if cred_expires_at >= 0.0 {
+                Some(seconds(cred_expires_at))
+            } else {
+                Some(0)
+            },
+        };
+        let now = seconds(now);
+        let Cache {
+            signer,
+            refresh_margin,
+            last,
+            input,
+            out,
+        } = self;
+        // The same request as last time: only the time changes.
+        if let Some((same_as, prepared)) = last
+            && flags & 4 != 0
+            && *same_as == same
+        {
+            let r = match *refresh_margin {
+                Some(margin) => prepared.refresh(now, margin),
+                None => prepared.sign(now),
+            };
+            return match r {
+                Ok(t) => at(input, t.as_str().as_bytes()),
+                Err(e) => result(input, out, err(e)),
+            };
+        }
+        let lens = [
+            host_len,
+            user_len,
+            region_len,
+            access_key_id_len,
+            secret_len,
+            session_len,
+        ];
         let [
             host,
             user,
@@ -205,17 +262,7 @@ impl Cache {
             access_key_id,
             secret_access_key,
             session_token,
-        ] = split(
-            &self.input,
-            [
-                host_len,
-                user_len,
-                region_len,
-                access_key_id_len,
-                secret_len,
-                session_len,
-            ],
-        );
+        ] = split(input, lens);
         let flag = flags & 1 != 0;
         let target = match kind {
             0 => Target::Rds {
@@ -244,45 +291,27 @@ impl Cache {
                 secret_access_key,
                 // An empty session token is absent for the core anyway.
                 session_token: Some(session_token),
-                expires_at: if cred_expires_at.is_nan() {
-                    None
-                } else if cred_expires_at >= 0.0 {
-                    Some(seconds(cred_expires_at))
-                } else {
-                    Some(0)
-                },
+                expires_at: same.cred_expires_at,
             },
             region: (flags & 2 != 0).then_some(region),
-            expires_in: expiry(expires_in),
-            signing_time: seconds(now),
+            expires_in: same.expires_in,
+            signing_time: now,
         };
-        match &mut self.inner {
-            // The cached token stays in the cache: no copy.
-            Inner::Cache(c) => match c.get(&req, seconds(now)) {
-                Ok(t) => at(&mut self.input, t.token.as_bytes()),
-                Err(e) => self.result(err(e)),
-            },
-            // Written straight into the reused output buffer, grown to a bound of the token's
-            // length: the fixed text (under 400 bytes), the host twice (text and inferred
-            // region) and every other input at most percent-encoded (3 bytes a byte).
-            Inner::Signer(s) => {
-                let bytes = [
-                    host_len,
-                    user_len,
-                    region_len,
-                    access_key_id_len,
-                    secret_len,
-                    session_len,
-                ];
-                let need = 1024 + 4 * bytes.iter().map(|&l| l as usize).sum::<usize>();
-                if self.out.len() < need {
-                    self.out.resize(need, 0);
-                }
-                match s.write_token(&req, &mut self.out) {
-                    Ok(t) => at(&mut self.input, t.as_str().as_bytes()),
-                    Err(e) => self.result(err(e)),
-                }
-            }
+        // Written into the last token's buffer, grown to a bound of the token's length: the
+        // fixed text (under 400 bytes), the host twice (text and inferred region) and every other
+        // input at most percent-encoded (3 bytes a byte).
+        let mut buf = last.take().map(|(_, p)| p.into_inner()).unwrap_or_default();
+        let need = 1024 + 4 * lens.iter().map(|&l| l as usize).sum::<usize>();
+        if buf.len() < need {
+            buf.resize(need, 0);
+        }
+        let r = signer.prepare(&req, buf).map(|p| {
+            let (_, p) = last.insert((same, p));
+            p.token().map_or(&[][..], |t| t.as_str().as_bytes())
+        });
+        match r {
+            Ok(bytes) => at(input, bytes),
+            Err(e) => result(input, out, err(e)),
         }
     }
 
@@ -304,34 +333,42 @@ impl Cache {
     }
 }
 
-/// Appends `s` as a JSON string. Only `"`, `\\` and control characters are escaped; they are
-/// ASCII, so the runs between them are whole UTF-8 sequences.
-fn json_str(out: &mut String, s: &str) {
-    out.push_str("\"");
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        if b != b'"' && b != b'\\' && b >= 0x20 {
-            continue;
+/// A value of the JSON that [`info`] writes.
+enum Json<'a> {
+    /// Text as it is.
+    Str(&'a str),
+    /// Percent-encoded text, decoded (its bytes may not be UTF-8: the wrapper's `TextDecoder`
+    /// replaces invalid sequences with U+FFFD, as `String::from_utf8_lossy` does).
+    Decoded(Encoded<'a>),
+    Num(u64),
+    Bool(bool),
+    Null,
+}
+
+/// Appends the bytes as a JSON string. Only `"`, `\\` and control characters are escaped (they
+/// are ASCII; every other byte goes through as it is).
+fn json_str(out: &mut Vec<u8>, bytes: &mut dyn Iterator<Item = u8>) {
+    out.push(b'"');
+    for b in bytes {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            let hex = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                hex.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+                hex.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
+            ]);
+        } else {
+            out.push(b);
         }
-        out.push_str(s.get(run..i).unwrap_or(""));
-        run = i + 1;
-        let hex = b"0123456789abcdef";
-        let esc = [
-            b'\\',
-            b'u',
-            b'0',
-            b'0',
-            hex.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
-            hex.get(usize::from(b & 15)).copied().unwrap_or(b'0'),
-        ];
-        out.push_str(core::str::from_utf8(&esc).unwrap_or(""));
     }
-    out.push_str(s.get(run..).unwrap_or(""));
-    out.push_str("\"");
+    out.push(b'"');
 }
 
 /// Appends `n` in decimal (no `core::fmt`: it would double the module's size).
-fn json_num(out: &mut String, mut n: u64) {
+fn json_num(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -344,50 +381,51 @@ fn json_num(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(core::str::from_utf8(digits.get(i..).unwrap_or(&[])).unwrap_or(""));
+    out.extend_from_slice(digits.get(i..).unwrap_or(&[]));
 }
 
 /// What [`inspect`] and [`verify`] read from a token, as a JSON object (the wrapper parses it and
 /// turns the times into `Date`s): `kind`, `host`, `port` (or `null`), `action`, `user` (decoded,
 /// or `null`), `serverless`, `region`, `service`, `accessKeyId` (decoded), `signingTime`,
 /// `expiresIn`, `expiresAt` (Unix seconds), `hasSessionToken`, `signature`.
-fn info(t: &TokenInfo<'_>) -> String {
-    let mut o = String::with_capacity(256 + t.host.len());
-
-    o.push_str("{\"kind\":");
-    json_str(&mut o, t.kind.name());
-    o.push_str(",\"host\":");
-    json_str(&mut o, t.host);
-    o.push_str(",\"port\":");
-    match t.port {
-        Some(p) => json_num(&mut o, u64::from(p)),
-        None => o.push_str("null"),
+fn info(t: &TokenInfo<'_>) -> Vec<u8> {
+    let fields = [
+        ("kind", Json::Str(t.kind.name())),
+        ("host", Json::Str(t.host)),
+        (
+            "port",
+            t.port.map_or(Json::Null, |p| Json::Num(u64::from(p))),
+        ),
+        ("action", Json::Str(t.action)),
+        ("user", t.user.map_or(Json::Null, Json::Decoded)),
+        ("serverless", Json::Bool(t.serverless)),
+        ("region", Json::Str(t.region)),
+        ("service", Json::Str(t.service)),
+        ("accessKeyId", Json::Decoded(t.access_key_id)),
+        ("signingTime", Json::Num(t.signing_time)),
+        ("expiresIn", Json::Num(u64::from(t.expires_in))),
+        ("expiresAt", Json::Num(t.expires_at)),
+        ("hasSessionToken", Json::Bool(t.has_session_token)),
+        ("signature", Json::Str(t.signature)),
+    ];
+    // Every string at most 6 bytes a byte once escaped.
+    let mut o =
+        Vec::with_capacity(320 + 6 * (t.host.len() + t.user.map_or(0, |u| u.as_encoded().len())));
+    let mut sep = b'{';
+    for (name, value) in fields {
+        o.push(sep);
+        sep = b',';
+        o.push(b'"');
+        o.extend_from_slice(name.as_bytes());
+        o.extend_from_slice(b"\":");
+        match value {
+            Json::Str(s) => json_str(&mut o, &mut s.bytes()),
+            Json::Decoded(e) => json_str(&mut o, &mut e.decoded_bytes()),
+            Json::Num(n) => json_num(&mut o, n),
+            Json::Bool(b) => o.extend_from_slice(if b { b"true" } else { b"false" }),
+            Json::Null => o.extend_from_slice(b"null"),
+        }
     }
-    o.push_str(",\"action\":");
-    json_str(&mut o, t.action);
-    o.push_str(",\"user\":");
-    match t.user {
-        Some(u) => json_str(&mut o, &u.decode()),
-        None => o.push_str("null"),
-    }
-    o.push_str(",\"serverless\":");
-    o.push_str(if t.serverless { "true" } else { "false" });
-    o.push_str(",\"region\":");
-    json_str(&mut o, t.region);
-    o.push_str(",\"service\":");
-    json_str(&mut o, t.service);
-    o.push_str(",\"accessKeyId\":");
-    json_str(&mut o, &t.access_key_id.decode());
-    o.push_str(",\"signingTime\":");
-    json_num(&mut o, t.signing_time);
-    o.push_str(",\"expiresIn\":");
-    json_num(&mut o, u64::from(t.expires_in));
-    o.push_str(",\"expiresAt\":");
-    json_num(&mut o, t.expires_at);
-    o.push_str(",\"hasSessionToken\":");
-    o.push_str(if t.has_session_token { "true" } else { "false" });
-    o.push_str(",\"signature\":");
-    json_str(&mut o, t.signature);
-    o.push_str("}");
+    o.push(b'}');
     o
 }
