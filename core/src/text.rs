@@ -3,7 +3,6 @@
 use crate::Error;
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// RFC 3986 unreserved characters: `A-Z a-z 0-9 - . _ ~`.
 #[inline]
@@ -40,15 +39,19 @@ pub(crate) fn pct(b: u8) -> [u8; 3] {
     [b'%', hi, lo]
 }
 
+/// Lower-case hex digit of `n` (0–15), without a table or a branch: `'0' + n`, plus the gap
+/// from `'9' + 1` to `'a'` (39) when `n` > 9.
+#[inline]
+const fn hex_digit(n: u8) -> u8 {
+    n + b'0' + ((9u8.wrapping_sub(n) >> 7) * 39)
+}
+
 /// Lower-case hex of a 32-byte digest.
 #[inline]
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes.iter()) {
-        if let [hi, lo] = pair {
-            *hi = *HEX_LOWER.get(usize::from(b >> 4)).unwrap_or(&b'0');
-            *lo = *HEX_LOWER.get(usize::from(b & 15)).unwrap_or(&b'0');
-        }
+    for (pair, &b) in out.as_chunks_mut::<2>().0.iter_mut().zip(bytes) {
+        *pair = [hex_digit(b >> 4), hex_digit(b & 15)];
     }
     out
 }
@@ -289,6 +292,20 @@ mod tests {
         }
         assert_eq!(parse_amz_date(b"20230230T000000Z"), None);
         assert_eq!(parse_amz_date(b"2023023T0000000Z"), None);
+    }
+
+    #[test]
+    fn hex() {
+        for n in 0..16u8 {
+            assert_eq!(hex_digit(n), b"0123456789abcdef"[usize::from(n)]);
+        }
+        let bytes: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        let mut want = [0u8; 64];
+        for (i, b) in bytes.iter().enumerate() {
+            want[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
+            want[2 * i + 1] = b"0123456789abcdef"[usize::from(b & 15)];
+        }
+        assert_eq!(hex32(&bytes), want);
     }
 
     #[test]

@@ -121,6 +121,37 @@ test(`rds: one target, credentials changing one field at a time, against @aws-sd
   }
 });
 
+test(`rds: one Signer re-signing across time, two targets alternating, against @aws-sdk/rds-signer (seed ${SEED})`, async () => {
+  // The module keeps its last token and only re-signs it when the request repeats: seconds,
+  // hours, days and years later (new signing keys), and back in time.
+  for (let n = 0; n < 40; n++) {
+    const region = pick(REGIONS);
+    const targets = [0, 1].map(() => ({
+      hostname: `${label()}.${chars(LOWER, 6, 12)}.${region}.rds.amazonaws.com`.replace(/^(.*)\.(cn-[a-z]+-\d)\.rds\.amazonaws\.com$/, '$1.rds.$2.amazonaws.com.cn'),
+      port: int(1024, 65535),
+      username: chars(USER, 1, 40),
+      region,
+      credentials: randomCredentials(),
+    }));
+    const ours = targets.map((t) => new dbtoken.Signer(t));
+    const theirs = targets.map((t) => new RdsSigner(t));
+    let now = randomDate().getTime();
+    for (let k = 0; k < 60; k++) {
+      now += pick([1000, 59_000, 3_600_000, 86_400_000, 366 * 86_400_000, -86_400_000, -1000]);
+      const i = k % 7 < 5 ? 0 : 1;
+      mock.timers.enable({ apis: ['Date'], now });
+      try {
+        const what = `target ${n}.${i}, step ${k} (seed ${SEED}): ${JSON.stringify({ ...targets[i], credentials: undefined, now: new Date(now) })}`;
+        const want = await theirs[i].getAuthToken();
+        same(await ours[i].getAuthToken(), want, what);
+        same(dbtoken.rdsToken({ ...targets[i], signingDate: new Date(now) }), want, `${what} (rdsToken)`);
+      } finally {
+        mock.timers.reset();
+      }
+    }
+  }
+});
+
 test(`dsql: ${N_DSQL} random inputs against @aws-sdk/dsql-signer (seed ${SEED})`, async () => {
   for (let n = 0; n < N_DSQL; n++) {
     const region = pick(REGIONS);
