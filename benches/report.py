@@ -53,25 +53,28 @@ def main():
     out.append("Medians from one run; ratios are within that run.\n")
     key = median_ns("signing_key", "derive")
     out.append(f"Signing-key derivation (4 HMACs, skipped by a warm `Signer`): {fmt(key)}.\n")
-    out.append("| token | session token | dbtoken warm | dbtoken cold | tokens/s (warm) |")
-    out.append("|---|---|---|---|---|")
+    out.append("Warm: `Signer::write_token` with the signing key cached. Prepared: `PreparedToken::sign`, the same request re-signed at a new time (dates, hashes and signature only; the canonical request's time-independent prefix is hashed once).\n")
+    out.append("| token | session token | dbtoken warm | dbtoken cold | tokens/s (warm) | prepared | tokens/s (prepared) |")
+    out.append("|---|---|---|---|---|---|---|")
     for session in ("no_session", "session_1000"):
         for kind in ("rds", "dsql", "elasticache", "memorydb"):
             warm = median_ns("token", f"{kind}_warm", session)
             cold = median_ns("token", f"{kind}_cold", session)
+            prep = median_ns("token", f"{kind}_prepared", session)
             label = "none" if session == "no_session" else "1,000 chars"
-            out.append(f"| {kind} | {label} | {fmt(warm)} | {fmt(cold)} | {1e9 / warm:,.0f} |")
+            out.append(f"| {kind} | {label} | {fmt(warm)} | {fmt(cold)} | {1e9 / warm:,.0f} | {fmt(prep)} | {1e9 / prep:,.0f} |")
     out.append("")
-    out.append("| RDS token | session token | dbtoken warm | aws-sigv4 | ratio | floor (SHA-256 + HMAC) | dbtoken / floor | canonical request only |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| RDS token | session token | dbtoken warm | aws-sigv4 | ratio | floor (SHA-256 + HMAC) | dbtoken / floor | canonical request only | prepared | prepared vs aws-sigv4 |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for session in ("no_session", "session_1000"):
         ours = median_ns("token", "rds_warm", session)
         peer = median_ns("aws_sigv4", "rds", session)
         floor = median_ns("floor", "rds", session)
         canon = median_ns("canonical_request", session)
+        prep = median_ns("token", "rds_prepared", session)
         label = "none" if session == "no_session" else "1,000 chars"
         out.append(
-            f"| rds | {label} | {fmt(ours)} | {fmt(peer)} | **{peer / ours:.1f}×** faster | {fmt(floor)} | {ours / floor:.2f}× | {fmt(canon)} |"
+            f"| rds | {label} | {fmt(ours)} | {fmt(peer)} | **{peer / ours:.1f}×** faster | {fmt(floor)} | {ours / floor:.2f}× | {fmt(canon)} | {fmt(prep)} | **{peer / prep:.1f}×** |"
         )
     out.append("")
     print("\n".join(out))

@@ -97,6 +97,18 @@ fn token(c: &mut Criterion) {
                     })
                 },
             );
+            // The same request re-signed at a new time (a pool's case): `PreparedToken::sign`.
+            let mut prepared = Signer::new().prepare(&req, [0u8; 4096]).unwrap();
+            let mut t = req.signing_time;
+            g.bench_function(
+                BenchmarkId::new(format!("{kind}/prepared"), session_label),
+                |b| {
+                    b.iter(|| {
+                        t ^= 1;
+                        prepared.sign(black_box(t)).map(|t| t.expires_at())
+                    })
+                },
+            );
             g.bench_function(
                 BenchmarkId::new(format!("{kind}/cold"), session_label),
                 |b| {

@@ -116,7 +116,8 @@ pub(crate) struct SecretBlock(Key<HmacSha256>);
 
 impl SecretBlock {
     pub(crate) fn new(secret: &[u8]) -> Self {
-        let mut block = Key::<HmacSha256>::default();
+        // From an array, not `Key::default()` (which is filled element by element).
+        let mut block = Key::<HmacSha256>::from([0u8; 64]);
         if secret.len() <= 60 {
             if let Some(k) = block.get_mut(..4) {
                 k.copy_from_slice(b"AWS4");

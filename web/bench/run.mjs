@@ -43,6 +43,15 @@ async function rate(f, ms) {
   return (n * 1e9) / Number(now - t0);
 }
 
+// A different request at every call (64 users in turn): nothing of the previous token is reused
+// but the signing key.
+const users = Array.from({ length: 64 }, (_, i) => ({ ...input, username: `iam_user_${i}` }));
+const cycle = (make) => {
+  const fs = users.map(make);
+  let i = 0;
+  return () => fs[(i = (i + 1) & 63)]();
+};
+
 const contenders = {
   'dbtoken rdsToken() (sync)': () => dbtoken.rdsToken(input),
   'dbtoken Signer.getAuthToken() (async)': (() => {
@@ -53,6 +62,14 @@ const contenders = {
     const s = new RdsSigner(input);
     return () => s.getAuthToken();
   })(),
+  'dbtoken Signer.getAuthToken(), 64 users in turn': cycle((o) => {
+    const s = new dbtoken.Signer(o);
+    return () => s.getAuthToken();
+  }),
+  '@aws-sdk/rds-signer Signer.getAuthToken(), 64 users in turn': cycle((o) => {
+    const s = new RdsSigner(o);
+    return () => s.getAuthToken();
+  }),
   'dbtoken TokenCache.rdsToken() (cache hit)': (() => {
     const c = new dbtoken.TokenCache();
     return () => c.rdsToken(input);
