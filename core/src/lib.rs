@@ -66,7 +66,8 @@
 //! writes into a caller's buffer and returns a [`Token`] (text, region, expiry), and with the
 //! `alloc` feature [`Signer::token`] / [`token_string`] return owned strings. A [`Signer`] caches
 //! the derived signing key per (secret, date, region, service), so repeated tokens skip the four
-//! HMACs of key derivation. [`inspect`] parses a token without copying; [`verify`] recomputes its
+//! HMACs of key derivation; [`Signer::prepare`] returns a [`PreparedToken`] that re-signs the same
+//! request at a new time in place (dates, hashes and signature only). [`inspect`] parses a token without copying; [`verify`] recomputes its
 //! signature. The general [`sigv4::presign`] signs any HTTP request the same way and is what the
 //! official SigV4 test suite runs against.
 //!

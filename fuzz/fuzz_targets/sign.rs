@@ -1,6 +1,7 @@
 //! The signer on arbitrary requests of all four kinds: never panics, and every token it writes
 //! parses back (`dbtoken::inspect`) to the request it was made from, has the length
-//! `dbtoken::token_len` announced, and verifies with the secret it was signed with.
+//! `dbtoken::token_len` announced, and verifies with the secret it was signed with; prepared at
+//! another time and re-signed, it is the same token.
 //!
 //! Inputs are structured (`arbitrary`): each string is either free-form or drawn from shapes the
 //! validator accepts (AWS endpoint hosts, region names, in-range times and expiries), so the
@@ -135,6 +136,9 @@ struct Input {
     signing_time: Num<u64>,
     /// How much smaller than needed the short buffer is (1 + this, capped at the length).
     short_by: u16,
+    /// Another signing time, as an offset (or absolute): the request is prepared then and
+    /// re-signed at `signing_time` (`PreparedToken`).
+    other_time: Num<i64>,
 }
 
 fuzz_target!(|input: Input| {
@@ -355,6 +359,67 @@ fuzz_target!(|input: Input| {
         verify(text, &wrong, signing_time),
         Err(Error::SignatureMismatch)
     );
+
+    // Prepared at the other time, then re-signed at `signing_time`: the very same token. And
+    // re-signed back at the other time: what write_token gives there.
+    let other = match input.other_time {
+        Num::Raw(t) => t as u64,
+        Num::InRange(d) => signing_time.saturating_add_signed(d % (3 * 86_400)),
+    };
+    let other_req = TokenRequest {
+        signing_time: other,
+        ..req
+    };
+    let room = len + 8; // an earlier time may mean a longer (less clamped) X-Amz-Expires
+    match Signer::new().prepare(
+        &other_req,
+        vec![0u8; room.max(token_len(&other_req).unwrap_or(0))],
+    ) {
+        Ok(mut prepared) => {
+            let first = prepared
+                .token()
+                .expect("a prepared token")
+                .as_str()
+                .to_owned();
+            let mut b = vec![0u8; first.len()];
+            assert_eq!(
+                signer.write_token(&other_req, &mut b).map(|t| t.as_str()),
+                Ok(first.as_str())
+            );
+            let again = prepared
+                .sign(signing_time)
+                .expect("re-signed where write_token signs");
+            assert_eq!(
+                again.as_str(),
+                text,
+                "prepared at {other}, re-signed at {signing_time}"
+            );
+            assert_eq!(again.expires_at(), token.expires_at());
+            assert_eq!(again.region(), token.region());
+            assert_eq!(
+                prepared.sign(other).map(|t| t.as_str().to_owned()),
+                Ok(first)
+            );
+            assert!(!format!("{prepared:?}").contains("X-Amz-Signature"));
+        }
+        Err(e) => {
+            let mut b = vec![0u8; 8192];
+            assert_eq!(signer.write_token(&other_req, &mut b).err(), Some(e));
+            // Valid at `signing_time`, so only the time can be wrong at the other time.
+            assert!(
+                matches!(e, Error::InvalidSigningTime | Error::CredentialsExpired),
+                "{e:?}"
+            );
+            let mut prepared = Signer::new()
+                .prepare(&req, vec![0u8; len])
+                .expect("prepare where write_token succeeds");
+            assert_eq!(prepared.sign(other).err(), Some(e));
+            assert_eq!(
+                prepared.token().map(|t| t.as_str().to_owned()),
+                Ok(text.to_owned())
+            );
+        }
+    }
 });
 
 /// The error is the one the documented validation order names first (spot checks).
