@@ -498,7 +498,9 @@ mod tests {
 
     #[test]
     fn display_is_lossy_utf8_like_std() {
-        let samples: [&[u8]; 7] = [
+        let samples: [&[u8]; 9] = [
+            b"a\xED\xA0\x80b",
+            b"\xF4\x90\x80\x80z",
             b"\xC3A",
             b"ok\xE2\x82",
             b"\xF0\x9F\x98\x80 smile",

@@ -221,6 +221,32 @@ describe('options', () => {
   });
 });
 
+describe('inspectToken: percent-decoded fields that are not UTF-8', () => {
+  // Invalid sequences become U+FFFD, one per maximal subpart (the Unicode Standard's
+  // recommended practice, which Rust's String::from_utf8_lossy and the WHATWG decoder both
+  // follow; the expected strings are written out by hand from that rule). The same byte strings
+  // are in the core's display_is_lossy_utf8_like_std test.
+  const cases = [
+    ['%C3%41', '\uFFFDA'],
+    ['%6F%6B%E2%82', 'ok\uFFFD'],
+    ['%F0%9F%98%80%20smile', '\u{1F600} smile'],
+    ['%80%80abc%FF', '\uFFFD\uFFFDabc\uFFFD'],
+    ['%E2%E2%E2', '\uFFFD\uFFFD\uFFFD'],
+    ['a%ED%A0%80b', 'a\uFFFD\uFFFD\uFFFDb'],
+    ['%F4%90%80%80z', '\uFFFD\uFFFD\uFFFD\uFFFDz'],
+    ['%22q%5C%0A', '"q\\\n'],
+  ];
+  for (const [encoded, want] of cases) {
+    test(encoded, () => {
+      const t = basic.expected.token.replace(/DBUser=[^&]*&/, `DBUser=${encoded}&`);
+      assert.notEqual(t, basic.expected.token);
+      assert.equal(cjs.inspectToken(t).user, want);
+      const k = basic.expected.token.replace(/X-Amz-Credential=[^%]*%2F/, `X-Amz-Credential=${encoded}%2F`);
+      assert.equal(cjs.inspectToken(k).accessKeyId, want);
+    });
+  }
+});
+
 describe('Signer (drop-in for @aws-sdk/rds-signer)', () => {
   const { hostname, port, username, region } = basicOptions();
   const now = () => Math.floor(Date.now() / 1000);
