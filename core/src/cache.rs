@@ -5,7 +5,7 @@ use core::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::{Error, OwnedToken, Signer, Target, TokenRequest};
+use crate::{Error, OwnedToken, Signer, Target, Token, TokenRequest};
 
 /// The default refresh margin: a token is replaced 30 s before it expires (tokens used at the
 /// very edge of their 900 s fail mid-handshake).
@@ -106,9 +106,7 @@ impl TokenCache {
     pub fn get(&mut self, req: &TokenRequest<'_>, now: u64) -> Result<&OwnedToken, Error> {
         let fp = fingerprint(req);
         let fresh = self.entry.as_ref().is_some_and(|(f, t)| {
-            *f == fp
-                && now >= t.signing_time
-                && now.saturating_add(self.refresh_margin) < t.expires_at
+            *f == fp && Token::fresh_at(t.signing_time, t.expires_at, now, self.refresh_margin)
         });
         if !fresh {
             self.entry = None;

@@ -6,7 +6,7 @@ use sha2::Sha256;
 
 use crate::sigv4::{self, CanonicalHasher, HmacSha256, Scope, SecretBlock};
 use crate::text::{self, Decimal, amz_date};
-use crate::token::{Layout, clamp_expiry, hash_rest, patch, plan};
+use crate::token::{Kept, Layout, clamp_expiry, hash_rest, patch, plan};
 use crate::{Error, Kind, Signer, Token, TokenRequest};
 
 /// A token laid out once and re-signed in place for each new signing time.
@@ -64,9 +64,12 @@ impl Signer {
     ) -> Result<PreparedToken<B>, Error> {
         let p = plan(req)?;
         let (layout, kept) = self.write_signed(&p, buf.as_mut(), &mut (), true)?;
-        let (prefix, key) = kept.ok_or(Error::BufferTooSmall)?;
-        let mut key_date = [0u8; 8];
-        patch(&mut key_date, 0, p.date.get(..8).unwrap_or(&[]))?;
+        // `keep` is set, so it is always there.
+        let Kept {
+            prefix,
+            key,
+            key_date,
+        } = kept.ok_or(Error::BufferTooSmall)?;
         Ok(PreparedToken {
             buf,
             layout,
@@ -86,19 +89,13 @@ impl Signer {
 impl<B: AsRef<[u8]> + AsMut<[u8]>> PreparedToken<B> {
     /// The token as last signed.
     pub fn token(&self) -> Result<Token<'_>, Error> {
-        let text = self
-            .buf
-            .as_ref()
-            .get(..self.layout.len())
-            .and_then(|t| core::str::from_utf8(t).ok())
-            .ok_or(Error::BufferTooSmall)?;
-        Ok(Token::from_parts(
-            text,
+        Token::in_buf(
+            self.buf.as_ref(),
+            &self.layout,
             self.kind,
-            self.layout.region,
             self.signing_time,
             self.expires_in,
-        ))
+        )
     }
 
     /// Re-signs the token at `signing_time` (Unix seconds) and returns it.
@@ -149,7 +146,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> PreparedToken<B> {
     /// request.
     pub fn refresh(&mut self, now: u64, refresh_margin: u64) -> Result<Token<'_>, Error> {
         let expires_at = self.signing_time.saturating_add(u64::from(self.expires_in));
-        if now >= self.signing_time && now.saturating_add(refresh_margin) < expires_at {
+        if Token::fresh_at(self.signing_time, expires_at, now, refresh_margin) {
             self.token()
         } else {
             self.sign(now)

@@ -649,21 +649,38 @@ pub struct Token<'b> {
 }
 
 impl<'b> Token<'b> {
-    pub(crate) fn from_parts(
-        text: &'b str,
+    /// The token laid out by `layout` in `buf`.
+    pub(crate) fn in_buf(
+        buf: &'b [u8],
+        layout: &Layout,
         kind: Kind,
-        region_at: (usize, usize),
         signing_time: u64,
         expires_in: u32,
-    ) -> Self {
-        Token {
+    ) -> Result<Self, Error> {
+        let text = buf
+            .get(..layout.len())
+            .and_then(|t| core::str::from_utf8(t).ok())
+            .ok_or(Error::BufferTooSmall)?;
+        Ok(Token {
             text,
             kind,
-            region_at,
+            region_at: layout.region,
             signing_time,
             expires_in,
             expires_at: signing_time.saturating_add(u64::from(expires_in)),
-        }
+        })
+    }
+
+    /// `true` while this token may be handed out again at `now`: signed at or before `now`,
+    /// with more than `refresh_margin` seconds left (the rule of [`TokenCache`](crate::TokenCache)
+    /// and [`PreparedToken::refresh`](crate::PreparedToken::refresh)).
+    pub(crate) fn fresh_at(
+        signing_time: u64,
+        expires_at: u64,
+        now: u64,
+        refresh_margin: u64,
+    ) -> bool {
+        now >= signing_time && now.saturating_add(refresh_margin) < expires_at
     }
 
     /// The token: `host[:port]/?Action=…&X-Amz-Signature=…`.
@@ -760,17 +777,7 @@ impl Signer {
     ) -> Result<Token<'b>, Error> {
         let p = plan(req)?;
         let (layout, _) = self.write_signed(&p, buf, trace, false)?;
-        let text = buf
-            .get(..layout.len())
-            .and_then(|t| core::str::from_utf8(t).ok())
-            .ok_or(Error::BufferTooSmall)?;
-        Ok(Token::from_parts(
-            text,
-            p.kind,
-            layout.region,
-            p.signing_time,
-            p.expires_in,
-        ))
+        Token::in_buf(buf, &layout, p.kind, p.signing_time, p.expires_in)
     }
 
     /// Writes and signs the token of a validated request and returns where its parts are. With
@@ -782,13 +789,17 @@ impl Signer {
         buf: &mut [u8],
         trace: &mut T,
         keep: bool,
-    ) -> Result<(Layout, Option<(Sha256, HmacSha256)>), Error> {
+    ) -> Result<(Layout, Option<Kept>), Error> {
         let scope = Scope::new(&p.date, p.region.as_bytes(), p.kind.service().as_bytes());
         let (layout, h) = write_unsigned(p, &scope, buf, trace)?;
         let prefix = keep.then(|| h.state().clone());
         let (hash, trace) = hash_rest(h, buf, &layout);
         let key = self.cache.key(p.secret, &scope);
-        let kept = prefix.map(|prefix| (prefix, key.clone()));
+        let kept = prefix.map(|prefix| Kept {
+            prefix,
+            key: key.clone(),
+            key_date: scope.date,
+        });
         let sig = sigv4::signature(key, &p.date, &scope, &hash, trace);
         patch(buf, layout.signature(), &sig)?;
         Ok((layout, kept))
@@ -831,6 +842,14 @@ impl Signer {
             expires_at: info.4,
         })
     }
+}
+
+/// What [`PreparedToken`](crate::PreparedToken) re-signs with: the canonical request's hash state
+/// after its time-independent prefix, and the signing key with the date it was derived for.
+pub(crate) struct Kept {
+    pub(crate) prefix: Sha256,
+    pub(crate) key: HmacSha256,
+    pub(crate) key_date: [u8; 8],
 }
 
 /// Where the parts of a written token are (byte offsets into its text).
