@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 on 127.0.0.1 whose password check is `dbtoken verify`, i.e. it accepts
-# an RDS IAM auth token as the password, the way RDS does.
+# an RDS IAM auth token as the password, the way RDS does. TLS is on (a throwaway CA, exported
+# as DBTOKEN_PG_CA; the certificate is for 127.0.0.1 and localhost); plaintext logins work too.
 #
 #   eval "$(DBTOKEN_BIN=target/debug/dbtoken scripts/pg-iam.sh start)"
 #   PGPASSWORD="$(token for iam_user@127.0.0.1:$PGPORT)" psql -U iam_user -d postgres -c 'select 1'
@@ -26,6 +27,7 @@
 #
 # Layout of the state dir (root-owned, 0755):
 #   data/             PGDATA (postgres, 0700)          run/   unix socket (postgres)
+#   tls/              ca.pem (clients trust this), server-cert.pem, server-key.pem (postgres, 0400)
 #   log/postgres.log  server log                       log/verify.log  one line per PAM check
 #   pam/              root:root 0755: pam_script_auth, dbtoken (the copied binary)
 #   secret            the secret access key (postgres:postgres 0400, no trailing newline)
@@ -104,6 +106,29 @@ stop_instance() {
     log "stopped${PORT:+ (port $PORT)}, removed ${PAM_SERVICE:+/etc/pam.d/$PAM_SERVICE and }$dir"
 }
 
+# ------------------------------------------------------------------ TLS
+# make_tls DIR: a throwaway CA and a server certificate for 127.0.0.1 / localhost (P-256 keys).
+make_tls() {
+    local t="$1/tls"
+    mkdir -p "$t"
+    (
+        cd "$t"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -subj "/CN=dbtoken pg-iam.sh test CA" -keyout ca-key.pem -out ca.pem
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+            -keyout server-key.pem -out server.csr
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+            -extfile ext.cnf -out server-cert.pem
+        rm -f server.csr ext.cnf ca.srl ca-key.pem
+    ) >"$1/log/openssl.log" 2>&1 || { cat "$1/log/openssl.log" >&2; die "openssl failed"; }
+    chown root:root "$t" "$t/ca.pem" "$t/server-cert.pem"
+    chmod 0755 "$t"
+    chmod 0644 "$t/ca.pem" "$t/server-cert.pem"
+    chown postgres:postgres "$t/server-key.pem"
+    chmod 0400 "$t/server-key.pem"
+}
+
 # ------------------------------------------------------------------ start
 start_cleanup() {
     local rc=$?
@@ -136,9 +161,9 @@ cmd_start() {
         [[ "$u" != postgres && "$u" != rds_iam ]] || die "role name '$u' is reserved"
     done
 
-    if [[ ! -x "$PGBIN/initdb" ]] || ! have_pam_script; then
-        log "installing postgresql + libpam-script"
-        "$HERE/tools.sh" apt postgresql postgresql-client libpam-script >&2
+    if [[ ! -x "$PGBIN/initdb" ]] || ! have_pam_script || ! command -v openssl >/dev/null; then
+        log "installing postgresql + libpam-script + openssl"
+        "$HERE/tools.sh" apt postgresql postgresql-client libpam-script openssl >&2
     fi
     [[ -x "$PGBIN/initdb" ]] || die "$PGBIN/initdb missing (Debian postgresql 15)"
     have_pam_script || die "pam_script.so missing (Debian libpam-script)"
@@ -177,6 +202,7 @@ cmd_start() {
     chmod 0755 "$dir/run" "$dir/log"
     chown root:root "$dir/pam"
     chmod 0755 "$dir/pam"
+    make_tls "$dir"
 
     # The binary: copied so the postgres user can run it wherever it was built (e.g. under /root).
     install -o root -g root -m 0755 "$DBTOKEN_BIN" "$dir/pam/dbtoken"
@@ -237,6 +263,7 @@ cmd_start() {
         echo "export DBTOKEN_PG_USERS=$(printf '%q' "$users")"
         echo "export DBTOKEN_PG_SOCKET_DIR=$dir/run"
         echo "export DBTOKEN_PG_PAM_SERVICE=$svc"
+        echo "export DBTOKEN_PG_CA=$dir/tls/ca.pem"
     } >"$dir/env"
     trap - EXIT INT TERM HUP
     log "PostgreSQL on 127.0.0.1:$port (state $dir, PAM service $svc, tokens for $host:$port in $region)"
@@ -256,9 +283,15 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 log_connections = on
+max_connections = 200
+ssl = on
+ssl_ca_file = '$dir/tls/ca.pem'
+ssl_cert_file = '$dir/tls/server-cert.pem'
+ssl_key_file = '$dir/tls/server-key.pem'
 EOF
     cat >"$dir/data/pg_hba.conf" <<EOF
 # dbtoken pg-iam.sh: superuser over the unix socket, everyone else via PAM -> dbtoken verify
+# ('host' matches TCP with and without TLS)
 local  all  postgres                trust
 host   all  all       127.0.0.1/32  pam pamservice=$svc
 EOF
@@ -326,5 +359,5 @@ case "${1:-}" in
     start)  shift; cmd_start "$@" ;;
     stop)   shift; cmd_stop "$@" ;;
     status) shift; cmd_status "$@" ;;
-    *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@
 //! parsing all happen in the core.
 
 mod creds;
+mod proxy;
 mod timefmt;
 
 use std::fmt;
@@ -137,6 +138,9 @@ enum Command {
         #[arg(long, value_parser = parse_time)]
         now: Option<u64>,
     },
+    /// A local proxy: clients log in with a local password (or none), the proxy logs in to the
+    /// database over TLS with IAM auth tokens. PostgreSQL now; runs until SIGINT/SIGTERM.
+    Proxy(proxy::ProxyArgs),
     /// Verify a token read on stdin: signature, validity window, expectations. Exit 0 only if all hold.
     Verify {
         /// File holding the secret access key the token must be signed with.
@@ -290,6 +294,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             &common,
         ),
         Command::Inspect { token, json, now } => inspect_command(&token, json, now),
+        Command::Proxy(args) => proxy::command(&args),
         Command::Verify {
             secret_access_key_file,
             now,
