@@ -139,7 +139,7 @@ enum Command {
         now: Option<u64>,
     },
     /// A local proxy: clients log in with a local password (or none), the proxy logs in to the
-    /// database over TLS with IAM auth tokens. PostgreSQL now; runs until SIGINT/SIGTERM.
+    /// database over TLS with IAM auth tokens (PostgreSQL, MySQL/MariaDB). Runs until SIGINT/SIGTERM.
     Proxy(proxy::ProxyArgs),
     /// Verify a token read on stdin: signature, validity window, expectations. Exit 0 only if all hold.
     Verify {

@@ -204,6 +204,111 @@ test_postgres() {
     PG_DIR=""
 }
 
+# ========================================================================================= mysql
+test_mysql() {
+    local env
+    env=$(DBTOKEN_BIN="$DBTOKEN_BIN" DBTOKEN_MYSQL_USERS="iam_user app_user" "$ROOT/scripts/mysql-iam.sh" start)
+    eval "$env"
+    MY_DIR=$DBTOKEN_MYSQL_DIR
+    local su=(mariadb --no-defaults --socket="$DBTOKEN_MYSQL_SOCKET" -u root dbtoken)
+    "${su[@]}" -e "CREATE TABLE inventory (id int PRIMARY KEY, item varchar(40));
+        INSERT INTO inventory VALUES (1, 'proxied-row-one'), (2, 'proxied-row-two');
+        CREATE USER native_user@'%' IDENTIFIED BY 'pw';"
+    local target="127.0.0.1:$DBTOKEN_MYSQL_PORT"
+    local common=(--target "$target" --region us-east-1 --ca-file "$DBTOKEN_MYSQL_CA")
+    local out rc signed logins
+    # my_ ARGS: the mariadb client with only PATH/HOME, batch output
+    my_() { "${client_env[@]}" mariadb --no-defaults --connect-timeout=20 -h 127.0.0.1 -B -N "$@" 2>&1; }
+
+    start_proxy my -- mysql "${common[@]}" --username iam_user
+    local port=$PORT pid=$PID
+    out=$(my_ -P "$port" -u anyone -panything dbtoken -e "select current_user(); show session status like 'Ssl_version'") || true
+    check my-mariadb-logs-in-as-iam-user-over-tls "iam_user@%"$'\n'"Ssl_version	TLSv1.3" "$out"
+    out=$(my_ -P "$port" -u anyone dbtoken -e "select item from inventory order by id") || true
+    check my-mariadb-without-password-query "proxied-row-one"$'\n'"proxied-row-two" "$out"
+    out=$(my_ -P "$port" -u anyone -e "select database(), current_user()") || true
+    check my-mariadb-no-database "NULL	iam_user@%" "$out"
+    out=$("${client_env[@]}" mariadb-dump --no-defaults -h 127.0.0.1 -P "$port" -u anyone dbtoken inventory 2>&1) || true
+    check my-dump-table-schema "CREATE TABLE \`inventory\`" "$out"
+    check my-dump-table-data "proxied-row-two" "$out"
+    out=$("$PYTHON" "$CLIENTS" mysql "$port" query 2>&1) || true
+    check my-pymysql-query "iam_user" "$out"
+    # A client that only asks for TLS (--ssl) falls back to plaintext: the proxy offers none.
+    out=$(my_ -P "$port" -u anyone --ssl dbtoken -e "select 'fallback-ok'") || true
+    check my-client-ssl-preferred-falls-back "fallback-ok" "$out"
+
+    out=$("$PYTHON" "$CLIENTS" mysql "$port" burst 100 2>&1) || true
+    check my-burst-100-concurrent "ok 100 100" "$out"
+    signed=$(grep -c "signed a token" "$WORK/my.log" || true)
+    [[ $signed -eq 1 ]] && ok "my-burst-signed-once" || bad "my-burst-signed-once: $signed signatures"
+    logins=$(grep -c "login ok" "$WORK/my.log" || true)
+    [[ $logins -ge 105 ]] && ok "my-one-log-line-per-connection ($logins)" || bad "my-one-log-line-per-connection: $logins"
+
+    my_ -P "$port" -u a dbtoken -e "select concat('slept-', sleep(1.5))" >"$WORK/my-inflight.out" &
+    local inflight=$!
+    sleep 0.5
+    rc=0; stop_proxy "$pid" || rc=$?
+    wait "$inflight" || true
+    [[ $rc -eq 0 ]] && ok my-sigterm-exit-0 || bad "my-sigterm-exit-0: rc=$rc"
+    check my-sigterm-drains-inflight-query "slept-0" "$(cat "$WORK/my-inflight.out")"
+    out=$(my_ -P "$port" -u a -e "select 1") || true
+    check my-after-stop-refused "Can't connect" "$out"
+
+    start_proxy my-pw DBTOKEN_PROXY_PASSWORD=local-s3cret -- mysql "${common[@]}" --username iam_user
+    out=$(my_ -P "$PORT" -u x -plocal-s3cret -e "select concat('pw-', current_user())") || true
+    check my-local-password-right "pw-iam_user@%" "$out"
+    out=$(my_ -P "$PORT" -u x -pwrong -e "select 1") || true
+    check my-local-password-wrong "wrong local password for the dbtoken proxy" "$out"
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-local-password-missing "wrong local password for the dbtoken proxy" "$out"
+    out=$(DBTOKEN_TEST_PASSWORD=local-s3cret "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
+    check my-local-password-pymysql "iam_user" "$out"
+    stop_proxy "$PID" || true
+
+    start_proxy my-short -- mysql "${common[@]}" --username iam_user --expires-in 2
+    out=$("$PYTHON" "$CLIENTS" mysql "$PORT" outlive 4 2>&1) || true
+    check my-connection-outlives-token-and-relogin "ok iam_user iam_user iam_user" "$out"
+    signed=$(grep -c "signed a token" "$WORK/my-short.log" || true)
+    [[ $signed -ge 2 ]] && ok "my-short-token-re-signed ($signed)" || bad "my-short-token-re-signed: $signed"
+    stop_proxy "$PID" || true
+
+    start_proxy my-wrong-ca -- mysql --target "$target" --region us-east-1 --ca-file "$WORK/other-ca.pem" --username iam_user
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-wrong-ca "dbtoken proxy: TLS to the target failed" "$out"
+    check my-error-wrong-ca-reason "UnknownIssuer" "$out"
+    stop_proxy "$PID" || true
+    start_proxy my-wrong-host -- mysql --target "$target" --token-host localhost --region us-east-1 --ca-file "$DBTOKEN_MYSQL_CA" --username iam_user
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-token-for-other-host "Access denied for user 'iam_user'" "$out"
+    stop_proxy "$PID" || true
+    start_proxy my-wrong-user -- mysql "${common[@]}" --username nobody
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-wrong-user "Access denied for user 'nobody'" "$out"
+    stop_proxy "$PID" || true
+    start_proxy my-not-iam -- mysql "${common[@]}" --username native_user
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-not-an-iam-user "Access denied for user 'native_user'" "$out"
+    stop_proxy "$PID" || true
+    start_proxy my-unreachable -- mysql --target 127.0.0.1:1 --region us-east-1 --ca-file "$DBTOKEN_MYSQL_CA" --username iam_user
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-unreachable "dbtoken proxy: cannot connect to 127.0.0.1:1: Connection refused" "$out"
+    out=$("$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
+    check my-error-unreachable-pymysql "dbtoken proxy: cannot connect to 127.0.0.1:1" "$out"
+    stop_proxy "$PID" || true
+    start_proxy my-no-creds AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= -- mysql "${common[@]}" --username iam_user
+    out=$(my_ -P "$PORT" -u x -e "select 1") || true
+    check my-error-no-credentials "dbtoken proxy: cannot sign a token: error[no_credentials]" "$out"
+    stop_proxy "$PID" || true
+
+    if grep -Eq "X-Amz-Signature|X-Amz-Credential|$SECRET|local-s3cret" "$WORK"/my*.log; then
+        bad "my-logs-hold-no-secret"
+    else
+        ok my-logs-hold-no-secret
+    fi
+    "$ROOT/scripts/mysql-iam.sh" stop "$MY_DIR" >/dev/null 2>&1 || true
+    MY_DIR=""
+}
+
 for p in "${protocols[@]}"; do
     case "$p" in
         postgres) test_postgres ;;

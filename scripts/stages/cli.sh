@@ -6,13 +6,14 @@
 #      127.0.0.1 (environment, shared files, credential_process, IMDSv2, ECS);
 #   2. differential against the real AWS CLI (clock frozen with faketime);
 #   3. IAM auth against a real PostgreSQL whose PAM stack calls `dbtoken verify` (needs root);
-#   4. `dbtoken proxy` end to end against that PostgreSQL with TLS (psql, pg_dump, psycopg;
-#      errors, 100 concurrent connections, token expiry, shutdown; needs root).
+#   4. `dbtoken proxy` end to end against that PostgreSQL and an IAM-auth MariaDB
+#      (scripts/mysql-iam.sh), both with TLS: psql, pg_dump, psycopg, mariadb, mariadb-dump,
+#      PyMySQL; errors, 100 concurrent connections, token expiry, shutdown (needs root).
 # Benchmarks (cli/bench/cold-start.sh) are not run here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-scripts/tools.sh apt postgresql postgresql-client libpam-script faketime
+scripts/tools.sh apt postgresql postgresql-client libpam-script faketime mariadb-server mariadb-client openssl
 scripts/tools.sh awscli
 scripts/tools.sh python 'psycopg[binary]==3.3.9' 'PyMySQL==1.2.4'
 eval "$(scripts/tools.sh env)"

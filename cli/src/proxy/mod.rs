@@ -9,6 +9,7 @@
 //! Only the handshake steps the proxy takes part in are written here ([`postgres`], [`mysql`]);
 //! sockets, TLS and the relay are tokio and rustls.
 
+mod mysql;
 mod postgres;
 
 use std::fmt;
@@ -39,12 +40,15 @@ pub const PASSWORD_ENV: &str = "DBTOKEN_PROXY_PASSWORD";
 pub enum Protocol {
     /// PostgreSQL (RDS for PostgreSQL, Aurora PostgreSQL, RDS Proxy).
     Postgres,
+    /// MySQL and MariaDB (RDS for MySQL / MariaDB, Aurora MySQL, RDS Proxy).
+    Mysql,
 }
 
 impl Protocol {
     fn name(self) -> &'static str {
         match self {
             Protocol::Postgres => "postgres",
+            Protocol::Mysql => "mysql",
         }
     }
 }
@@ -253,7 +257,7 @@ impl Proxy {
         })
     }
 
-    /// Whether a password a local client gave is the configured one (always, if none is).
+    /// The password local clients must give, if one is set.
     pub(crate) fn local_password(&self) -> Option<&str> {
         self.local_password.as_deref()
     }
@@ -545,6 +549,7 @@ async fn handle(proxy: Arc<Proxy>, client: TcpStream, peer: SocketAddr) {
     let t0 = Instant::now();
     let r = match proxy.protocol {
         Protocol::Postgres => postgres::serve(&proxy, client).await,
+        Protocol::Mysql => mysql::serve(&proxy, client).await,
     };
     let ms = t0.elapsed().as_millis();
     match r {
@@ -587,15 +592,69 @@ pub(crate) enum Outcome {
     Gone,
 }
 
-/// Relays both ways until either side closes; returns bytes client→database, database→client.
+/// Relays both ways until both sides are done; returns bytes client→database,
+/// database→client and, if the relay ended on an error, what it was.
 pub(crate) async fn relay<A, B>(client: &mut A, upstream: &mut B) -> (u64, u64, Option<String>)
 where
-    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
-    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
 {
-    match tokio::io::copy_bidirectional(client, upstream).await {
-        Ok((up, down)) => (up, down, None),
-        Err(e) => (0, 0, Some(e.to_string())),
+    let mut c = Counted {
+        inner: client,
+        read: 0,
+    };
+    let mut u = Counted {
+        inner: upstream,
+        read: 0,
+    };
+    let end = match tokio::io::copy_bidirectional(&mut c, &mut u).await {
+        Ok(_) => None,
+        // Servers often close without a TLS close_notify after a client's quit/terminate.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
+        Err(e) => Some(e.to_string()),
+    };
+    (c.read, u.read, end)
+}
+
+/// A stream that counts the bytes read from it (so the counts survive a relay that ends on an
+/// error).
+struct Counted<'a, S> {
+    inner: &'a mut S,
+    read: u64,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<'_, S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut *self.inner).poll_read(cx, buf);
+        self.read += (buf.filled().len() - before) as u64;
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<'_, S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut *self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_shutdown(cx)
     }
 }
 
