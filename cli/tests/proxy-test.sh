@@ -78,6 +78,19 @@ stop_proxy() {  # stop_proxy PID: SIGTERM and wait; returns the exit status
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -subj "/CN=some other CA" -keyout "$WORK/other-ca-key.pem" -out "$WORK/other-ca.pem" >/dev/null 2>&1
 
+# A CA and a certificate for the proxy itself (clients that want TLS to the proxy).
+(
+    cd "$WORK"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=proxy test CA" -keyout proxy-ca-key.pem -out proxy-ca.pem
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+        -keyout proxy-key.pem -out proxy.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >proxy-ext.cnf
+    openssl x509 -req -in proxy.csr -CA proxy-ca.pem -CAkey proxy-ca-key.pem -CAcreateserial -days 2 \
+        -extfile proxy-ext.cnf -out proxy-cert.pem
+) >/dev/null 2>&1
+proxy_tls=(--tls-cert "$WORK/proxy-cert.pem" --tls-key "$WORK/proxy-key.pem")
+
 # ====================================================================================== postgres
 test_postgres() {
     local env
@@ -124,6 +137,9 @@ test_postgres() {
     logins=$(grep -c "login ok" "$WORK/pg.log" || true)
     [[ $logins -ge 106 ]] && ok "pg-one-log-line-per-connection ($logins)" || bad "pg-one-log-line-per-connection: $logins"
 
+    # Without --tls-cert the proxy offers no TLS: a client that requires it is told so by libpq.
+    out=$(PGPW=x psql_ "host=127.0.0.1 port=$port user=a dbname=postgres sslmode=require" -c "select 1") || true
+    check pg-client-tls-required-without-cert "server does not support SSL, but SSL was required" "$out"
     # Clean shutdown: a query in flight finishes, then the proxy exits 0 and stops listening.
     PGPW=x psql_ "host=127.0.0.1 port=$port user=a dbname=postgres sslmode=disable" \
         -c "select 'slept-' || pg_sleep(1.5)::text" >"$WORK/inflight.out" &
@@ -145,6 +161,20 @@ test_postgres() {
     check pg-local-password-wrong "wrong local password for the dbtoken proxy" "$out"
     out=$(DBTOKEN_TEST_PASSWORD=local-s3cret "$PYTHON" "$CLIENTS" postgres "$PORT" query 2>&1) || true
     check pg-local-password-psycopg "iam_user" "$out"
+    stop_proxy "$PID" || true
+
+    # TLS from the client too (--tls-cert/--tls-key), verified by the client, with a local password.
+    start_proxy pg-tls DBTOKEN_PROXY_PASSWORD=local-s3cret -- postgres "${common[@]}" --username iam_user "${proxy_tls[@]}"
+    out=$(PGPW=local-s3cret psql_ "host=127.0.0.1 port=$PORT user=a dbname=postgres sslmode=verify-full sslrootcert=$WORK/proxy-ca.pem" \
+        -c '\conninfo' -c "select 'tls-' || current_user") || true
+    check pg-client-tls-verify-full "SSL connection (protocol: TLSv1.3" "$out"
+    check pg-client-tls-login "tls-iam_user" "$out"
+    out=$(PGPW=wrong psql_ "host=127.0.0.1 port=$PORT user=a dbname=postgres sslmode=verify-full sslrootcert=$WORK/proxy-ca.pem" -c "select 1") || true
+    check pg-client-tls-wrong-password "wrong local password for the dbtoken proxy" "$out"
+    out=$(DBTOKEN_TEST_PASSWORD=local-s3cret DBTOKEN_TEST_CA="$WORK/proxy-ca.pem" "$PYTHON" "$CLIENTS" postgres "$PORT" query 2>&1) || true
+    check pg-client-tls-psycopg "iam_user" "$out"
+    out=$(PGPW=local-s3cret psql_ "host=127.0.0.1 port=$PORT user=a dbname=postgres sslmode=disable" -c "select 'plain-' || current_user") || true
+    check pg-client-tls-optional "plain-iam_user" "$out"
     stop_proxy "$PID" || true
 
     # Connections outlive the token; a new login after expiry gets a new token.
@@ -263,6 +293,17 @@ test_mysql() {
     check my-local-password-missing "wrong local password for the dbtoken proxy" "$out"
     out=$(DBTOKEN_TEST_PASSWORD=local-s3cret "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
     check my-local-password-pymysql "iam_user" "$out"
+    stop_proxy "$PID" || true
+
+    start_proxy my-tls DBTOKEN_PROXY_PASSWORD=local-s3cret -- mysql "${common[@]}" --username iam_user "${proxy_tls[@]}"
+    out=$(my_ -P "$PORT" -u x -plocal-s3cret --ssl-verify-server-cert --ssl-ca="$WORK/proxy-ca.pem" \
+        -e "select concat('tls-', current_user())" -e '\s') || true
+    check my-client-tls-login "tls-iam_user@%" "$out"
+    check my-client-tls-verified "Cipher in use is TLS_" "$out"
+    out=$(DBTOKEN_TEST_PASSWORD=local-s3cret DBTOKEN_TEST_CA="$WORK/proxy-ca.pem" "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
+    check my-client-tls-pymysql "iam_user" "$out"
+    out=$(my_ -P "$PORT" -u x -pwrong --ssl-verify-server-cert --ssl-ca="$WORK/proxy-ca.pem" -e "select 1") || true
+    check my-client-tls-wrong-password "wrong local password for the dbtoken proxy" "$out"
     stop_proxy "$PID" || true
 
     start_proxy my-short -- mysql "${common[@]}" --username iam_user --expires-in 2

@@ -10,6 +10,7 @@ CHECK is one of:
                      are open; prints "ok N <distinct server connection ids>"
   cancel             (postgres) a running pg_sleep cancelled through the proxy; prints "cancelled"
 Any password is given (the proxy ignores it unless a local one is set: DBTOKEN_TEST_PASSWORD).
+With DBTOKEN_TEST_CA, the client connects to the proxy over TLS, verifying its certificate.
 """
 
 import os
@@ -20,21 +21,23 @@ import time
 PROTO, PORT, CHECK = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ARGS = sys.argv[4:]
 PASSWORD = os.environ.get("DBTOKEN_TEST_PASSWORD", "anything")
+CA = os.environ.get("DBTOKEN_TEST_CA")
 
 
 def connect():
     if PROTO == "postgres":
         import psycopg
 
+        tls = {"sslmode": "verify-full", "sslrootcert": CA} if CA else {"sslmode": "disable"}
         return psycopg.connect(
             host="127.0.0.1", port=PORT, user="someone", password=PASSWORD,
-            dbname="postgres", sslmode="disable", connect_timeout=20,
+            dbname="postgres", connect_timeout=20, **tls,
         )
     import pymysql
 
     return pymysql.connect(
         host="127.0.0.1", port=PORT, user="someone", password=PASSWORD,
-        database="dbtoken", connect_timeout=20,
+        database="dbtoken", connect_timeout=20, ssl={"ca": CA} if CA else None,
     )
 
 

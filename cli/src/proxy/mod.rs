@@ -24,12 +24,12 @@ use dbtoken::{Credentials, Error, TokenCache, TokenRequest};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
-use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
+use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 use crate::{CliError, creds, timefmt};
 
@@ -91,6 +91,13 @@ pub struct ProxyArgs {
     /// also `DBTOKEN_PROXY_PASSWORD`. Without either, any password is accepted.
     #[arg(long)]
     local_password_file: Option<PathBuf>,
+    /// Certificate chain (PEM) for clients that ask for TLS; with --tls-key. Without them,
+    /// clients talk plaintext to the proxy.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Listen on an address other than loopback (needs a local password).
     #[arg(long)]
     allow_non_loopback: bool,
@@ -149,6 +156,7 @@ pub(crate) struct Proxy {
     connect_timeout: Duration,
     tls: TlsConnector,
     server_name: ServerName<'static>,
+    client_tls: Option<TlsAcceptor>,
     source: creds::Source,
     tokens: tokio::sync::Mutex<TokenState>,
     next_id: AtomicU64,
@@ -255,6 +263,11 @@ impl Proxy {
                 ),
             )
         })
+    }
+
+    /// TLS for clients, when the proxy has a certificate.
+    pub(crate) fn client_tls(&self) -> Option<&TlsAcceptor> {
+        self.client_tls.as_ref()
     }
 
     /// The password local clients must give, if one is set.
@@ -374,6 +387,33 @@ fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, CliError> {
     Ok(Arc::new(config))
 }
 
+/// The server side of TLS for clients: a certificate chain and its key, both PEM.
+fn client_tls_config(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError> {
+    let bad = |m: String| CliError {
+        exit: 2,
+        ..CliError::new("bad_tls_cert", m)
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| bad(format!("--tls-cert {}: {e}", cert.display())))?;
+    if chain.is_empty() {
+        return Err(bad(format!(
+            "--tls-cert {} holds no certificate",
+            cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| bad(format!("--tls-key {}: {e}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| CliError::new("internal", format!("TLS setup: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(format!("--tls-cert / --tls-key: {e}")))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
 fn build<'a>(args: &'a ProxyArgs, rt: &tokio::runtime::Runtime) -> Result<Proxy, CliError> {
     if !args.listen.ip().is_loopback() && !args.allow_non_loopback {
         return Err(usage(format!(
@@ -436,6 +476,10 @@ fn build<'a>(args: &'a ProxyArgs, rt: &tokio::runtime::Runtime) -> Result<Proxy,
         Err(e) => return Err(e.into()),
     };
     let tls = TlsConnector::from(tls_config(args.ca_file.as_deref())?);
+    let client_tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(client_tls_config(c, k)?),
+        _ => None,
+    };
     let margin = args.refresh_margin.min(u64::from(args.expires_in) / 2);
     Ok(Proxy {
         protocol: args.protocol,
@@ -452,6 +496,7 @@ fn build<'a>(args: &'a ProxyArgs, rt: &tokio::runtime::Runtime) -> Result<Proxy,
         connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
         tls,
         server_name,
+        client_tls,
         source: creds::Source {
             profile: args.profile.clone(),
             region: args.region.clone(),
@@ -486,7 +531,7 @@ async fn serve(proxy: Arc<Proxy>, listen: SocketAddr, drain: Duration) -> Result
     let local = listener.local_addr().unwrap_or(listen);
     let mut stop = Signals::new()?;
     log(format_args!(
-        "{} on {local} -> {} as {} (tokens for {}:{} in {}, {} s; local password {})",
+        "{} on {local} -> {} as {} (tokens for {}:{} in {}, {} s; local password {}; client TLS {})",
         proxy.protocol.name(),
         proxy.target,
         proxy.username,
@@ -498,6 +543,11 @@ async fn serve(proxy: Arc<Proxy>, listen: SocketAddr, drain: Duration) -> Result
             "required"
         } else {
             "not required"
+        },
+        if proxy.client_tls.is_some() {
+            "offered"
+        } else {
+            "off"
         }
     ));
     // Warm the cache (credentials and the first token) so the first client does not wait; a

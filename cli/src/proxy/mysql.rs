@@ -3,7 +3,8 @@
 //! and nothing after it.
 //!
 //! Upstream greeting first (its version, connection id, capabilities and MariaDB extended
-//! capabilities are what the client sees, minus TLS and compression), then our own greeting to
+//! capabilities are what the client sees, minus compression, with TLS only when the proxy has a
+//! certificate for clients), then our own greeting to
 //! the client (`mysql_native_password` with our scramble, so a local password can be checked
 //! without ever being sent), the client's HandshakeResponse, then upstream: SSLRequest, TLS,
 //! HandshakeResponse with the client's capabilities and database, and the token in answer to the
@@ -13,7 +14,7 @@
 use std::time::Instant;
 
 use aws_lc_rs::digest;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{Failure, Outcome, Proxy, relay, same_secret};
@@ -192,15 +193,18 @@ fn parse_greeting(p: &[u8]) -> Option<Greeting> {
     })
 }
 
-/// The capabilities offered to the client: the server's, without TLS and compression (the
-/// client talks plaintext to the proxy on loopback; compressed frames would not be ours to read).
+/// The capabilities offered to the client: the server's, without TLS (the proxy's own to offer)
+/// and compression (left out so every packet up to the OK is plain and ours to read).
 fn client_caps(server: u32) -> u32 {
     server & !(CLIENT_SSL | CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)
 }
 
 /// Our greeting to the client, with our own 20-byte scramble.
-fn greeting_for_client(g: &Greeting, scramble: &[u8; 20]) -> Vec<u8> {
-    let caps = client_caps(g.caps) | CLIENT_PLUGIN_AUTH | CLIENT_SECURE_CONNECTION;
+fn greeting_for_client(g: &Greeting, scramble: &[u8; 20], offer_tls: bool) -> Vec<u8> {
+    let mut caps = client_caps(g.caps) | CLIENT_PLUGIN_AUTH | CLIENT_SECURE_CONNECTION;
+    if offer_tls {
+        caps |= CLIENT_SSL;
+    }
     let mut p = Vec::with_capacity(128);
     p.push(10);
     p.extend_from_slice(&g.version);
@@ -383,14 +387,13 @@ fn scramble() -> Result<[u8; 20], Failure> {
 /// The client side of the login: its HandshakeResponse, and the local password when one is set
 /// (asking for `mysql_native_password` when the client chose another plugin). Returns the
 /// response and the sequence number the client's next packet from us must carry.
-async fn client_login(
+async fn client_login<S: AsyncRead + AsyncWrite + Unpin>(
     proxy: &Proxy,
-    client: &mut TcpStream,
+    client: &mut S,
+    first: (u8, Vec<u8>),
     scramble: &[u8; 20],
 ) -> Result<(Response, u8), (Failure, u8)> {
-    let (seq, p) = read_packet(client)
-        .await
-        .map_err(|e| (Failure::client(&e), 2))?;
+    let (seq, p) = first;
     let next = seq.wrapping_add(1);
     let resp = parse_response(&p).map_err(|f| (f, next))?;
     let Some(expected) = proxy.local_password() else {
@@ -542,13 +545,53 @@ pub(crate) async fn serve(proxy: &Proxy, mut client: TcpStream) -> Result<Outcom
         Ok(s) => s,
         Err(f) => return Err(tell(&mut client, f, 0, false).await),
     };
+    let offer_tls = proxy.client_tls().is_some();
     if let Err(e) = client
-        .write_all(&packet(0, &greeting_for_client(&greeting, &scramble)))
+        .write_all(&packet(
+            0,
+            &greeting_for_client(&greeting, &scramble, offer_tls),
+        ))
         .await
     {
         return Err(Failure::client(&e));
     }
-    let (resp, seq) = match client_login(proxy, &mut client, &scramble).await {
+    let first = read_packet(&mut client)
+        .await
+        .map_err(|e| Failure::client(&e))?;
+    // An SSLRequest: the capabilities block alone, with CLIENT_SSL.
+    let wants_tls = first.1.len() == 32
+        && first
+            .1
+            .get(..4)
+            .is_some_and(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) & CLIENT_SSL != 0);
+    match proxy.client_tls() {
+        Some(acceptor) if wants_tls => {
+            let mut tls = acceptor.accept(client).await.map_err(|e| {
+                Failure::new(
+                    "client_tls_failed",
+                    format!("TLS from the client failed: {e}"),
+                )
+            })?;
+            let first = read_packet(&mut tls)
+                .await
+                .map_err(|e| Failure::client(&e))?;
+            login(proxy, tls, first, tcp, greeting, scramble, token).await
+        }
+        _ => login(proxy, client, first, tcp, greeting, scramble, token).await,
+    }
+}
+
+/// The rest of the login, on the client's plaintext or TLS stream.
+async fn login<S: AsyncRead + AsyncWrite + Unpin>(
+    proxy: &Proxy,
+    mut client: S,
+    first: (u8, Vec<u8>),
+    tcp: TcpStream,
+    greeting: Greeting,
+    scramble: [u8; 20],
+    token: String,
+) -> Result<Outcome, Failure> {
+    let (resp, seq) = match client_login(proxy, &mut client, first, &scramble).await {
         Ok(x) => x,
         Err((f, seq)) => return Err(tell(&mut client, f, seq, true).await),
     };
@@ -585,7 +628,12 @@ pub(crate) async fn serve(proxy: &Proxy, mut client: TcpStream) -> Result<Outcom
 }
 
 /// Sends the failure to the client as an ERR packet and hands it back for the log.
-async fn tell(client: &mut TcpStream, f: Failure, seq: u8, with_state: bool) -> Failure {
+async fn tell<S: AsyncWrite + Unpin>(
+    client: &mut S,
+    f: Failure,
+    seq: u8,
+    with_state: bool,
+) -> Failure {
     let text = format!("dbtoken proxy: {}", f.message);
     let _ = client
         .write_all(&packet(seq, &err_payload(f.code, &text, with_state)))
@@ -622,7 +670,7 @@ mod tests {
             plugin: b"mysql_native_password".to_vec(),
         };
         let s = *b"abcdefghijklmnopqrst";
-        let p = greeting_for_client(&g, &s);
+        let p = greeting_for_client(&g, &s, false);
         let back = parse_greeting(&p).unwrap_or_else(|| unreachable!());
         assert_eq!(back.version, g.version);
         assert_eq!(back.connection_id, 77);

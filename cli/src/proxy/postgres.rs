@@ -1,8 +1,8 @@
 //! The PostgreSQL side of the proxy: the startup and authentication exchanges of protocol 3
 //! (<https://www.postgresql.org/docs/current/protocol-flow.html>), and nothing after them.
 //!
-//! Client side: SSLRequest and GSSENCRequest are answered `N` (plaintext on loopback), the
-//! StartupMessage is read, and a cleartext password is asked for when a local password is set.
+//! Client side: GSSENCRequest is answered `N`; SSLRequest `S` and a TLS handshake when the proxy
+//! has a certificate for clients, `N` otherwise; the StartupMessage is read, and a cleartext password is asked for when a local password is set.
 //! Upstream: SSLRequest, TLS, the client's StartupMessage with `user` replaced, and the token in
 //! answer to AuthenticationCleartextPassword. From AuthenticationOk on, bytes are relayed.
 
@@ -70,14 +70,20 @@ struct Startup {
 
 enum First {
     Startup(Startup),
+    /// An SSLRequest, when the proxy has a certificate for clients.
+    Tls,
     /// A CancelRequest's 8 bytes (process id, secret key).
     Cancel([u8; 8]),
     /// The client closed the connection.
     Gone,
 }
 
-/// Reads the length-prefixed startup packet, answering SSLRequest / GSSENCRequest with `N`.
-async fn read_first<S: AsyncRead + AsyncWrite + Unpin>(client: &mut S) -> Result<First, Failure> {
+/// Reads the length-prefixed startup packet, answering GSSENCRequest with `N`, and SSLRequest
+/// with `N` too unless `offer_tls` (then it returns [`First::Tls`]).
+async fn read_first<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut S,
+    offer_tls: bool,
+) -> Result<First, Failure> {
     loop {
         let mut len = [0u8; 4];
         match client.read_exact(&mut len).await {
@@ -100,6 +106,7 @@ async fn read_first<S: AsyncRead + AsyncWrite + Unpin>(client: &mut S) -> Result
         let (code, rest) = body.split_at(4);
         let code = u32::from_be_bytes([code[0], code[1], code[2], code[3]]);
         match code {
+            SSL_REQUEST if offer_tls => return Ok(First::Tls),
             SSL_REQUEST | GSSENC_REQUEST => {
                 client
                     .write_all(b"N")
@@ -361,8 +368,38 @@ async fn forward_cancel(proxy: &Proxy, key: [u8; 8]) -> Result<(), Failure> {
 
 /// One client connection, start to end.
 pub(crate) async fn serve(proxy: &Proxy, mut client: TcpStream) -> Result<Outcome, Failure> {
-    let startup = match read_first(&mut client).await {
+    let first = read_first(&mut client, proxy.client_tls().is_some()).await;
+    match (first, proxy.client_tls()) {
+        (Ok(First::Tls), Some(acceptor)) => {
+            client
+                .write_all(b"S")
+                .await
+                .map_err(|e| Failure::client(&e))?;
+            let mut tls = acceptor.accept(client).await.map_err(|e| {
+                Failure::new(
+                    "client_tls_failed",
+                    format!("TLS from the client failed: {e}"),
+                )
+            })?;
+            let first = read_first(&mut tls, false).await;
+            login(proxy, tls, first).await
+        }
+        (first, _) => login(proxy, client, first).await,
+    }
+}
+
+/// The rest of the login, on the client's plaintext or TLS stream.
+async fn login<S: AsyncRead + AsyncWrite + Unpin>(
+    proxy: &Proxy,
+    mut client: S,
+    first: Result<First, Failure>,
+) -> Result<Outcome, Failure> {
+    let startup = match first {
         Ok(First::Startup(s)) => s,
+        Ok(First::Tls) => {
+            let f = Failure::new("protocol_error", "a second SSLRequest from the client");
+            return Err(tell(&mut client, f).await);
+        }
         Ok(First::Cancel(key)) => {
             forward_cancel(proxy, key).await?;
             return Ok(Outcome::Cancel);
@@ -413,7 +450,7 @@ pub(crate) async fn serve(proxy: &Proxy, mut client: TcpStream) -> Result<Outcom
 }
 
 /// Sends the failure to the client as a FATAL ErrorResponse and hands it back for the log.
-async fn tell(client: &mut TcpStream, f: Failure) -> Failure {
+async fn tell<S: AsyncWrite + Unpin>(client: &mut S, f: Failure) -> Failure {
     let text = format!("dbtoken proxy: {}", f.message);
     let _ = client.write_all(&error_response(f.code, &text)).await;
     let _ = client.shutdown().await;
