@@ -185,6 +185,36 @@ test_postgres() {
     [[ $signed -ge 2 ]] && ok "pg-short-token-re-signed ($signed)" || bad "pg-short-token-re-signed: $signed"
     stop_proxy "$PID" || true
 
+    # Credentials through the chain: a credential_process (one line per call in $calls).
+    # Credentials that expire within the proxy's 5-minute margin are fetched again for each
+    # login; long-lived ones once for many logins. Either way every login gets a valid token.
+    local calls="$WORK/process-calls" exp
+    for exp in 120 3600; do
+        : >"$calls"
+        cat >"$WORK/creds-$exp.sh" <<EOS
+#!/bin/sh
+echo call >>"$calls"
+printf '{"Version": 1, "AccessKeyId": "ASIAPROCESSEXAMPLE", "SecretAccessKey": "$SECRET", "SessionToken": "session-$exp", "Expiration": "%s"}' "\$(date -u -d "+$exp seconds" +%Y-%m-%dT%H:%M:%SZ)"
+EOS
+        chmod +x "$WORK/creds-$exp.sh"
+        printf '[profile proc]\ncredential_process = %s\n' "$WORK/creds-$exp.sh" >"$WORK/config-$exp"
+        start_proxy "pg-process-$exp" AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_CONFIG_FILE="$WORK/config-$exp" -- \
+            postgres "${common[@]}" --username iam_user --profile proc
+        out=""
+        for _ in 1 2 3; do
+            out+=$(psql_ -h 127.0.0.1 -p "$PORT" -U x -d postgres -c "select 'proc-' || current_user")
+        done
+        check "pg-credential-process-$exp-logins" "proc-iam_userproc-iam_userproc-iam_user" "$out"
+        if [[ $exp -eq 120 ]]; then
+            [[ $(wc -l <"$calls") -ge 4 ]] && ok "pg-credentials-expiring-soon-refetched ($(wc -l <"$calls") calls)" \
+                || bad "pg-credentials-expiring-soon-refetched: $(wc -l <"$calls") calls"
+        else
+            [[ $(wc -l <"$calls") -eq 1 ]] && ok "pg-credentials-long-lived-fetched-once" \
+                || bad "pg-credentials-long-lived-fetched-once: $(wc -l <"$calls") calls"
+        fi
+        stop_proxy "$PID" || true
+    done
+
     # Errors the client can read.
     start_proxy pg-wrong-ca -- postgres --target "$target" --region us-east-1 --ca-file "$WORK/other-ca.pem" --username iam_user
     out=$(psql_ -h 127.0.0.1 -p "$PORT" -U x -d postgres -c "select 1") || true

@@ -283,8 +283,14 @@ pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
 
 /// One line on stderr, prefixed with the time. Never given a token or a password.
 pub(crate) fn log(args: fmt::Arguments<'_>) {
-    let line = args.to_string().replace('\n', " ");
-    eprintln!("{} dbtoken proxy: {line}", timefmt::rfc3339(timefmt::now()));
+    use std::io::Write as _;
+    let line = format!(
+        "{} dbtoken proxy: {}\n",
+        timefmt::rfc3339(timefmt::now()),
+        args.to_string().replace('\n', " ")
+    );
+    // One write per line, so lines from concurrent connections never interleave.
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 fn usage(message: impl Into<String>) -> CliError {
