@@ -5,7 +5,8 @@
 #   bash scripts/benchmarks.sh --quick    # short runs (rough numbers)
 #
 # Sections: Rust core vs aws-sigv4 (criterion, benches/report.py); CLI vs
-# `aws rds generate-db-auth-token` (cli/bench/cold-start.sh); Python vs botocore
+# `aws rds generate-db-auth-token` (cli/bench/cold-start.sh); `dbtoken proxy` vs direct
+# connections (cli/bench/proxy-bench.sh, root only); Python vs botocore
 # (python/bench/bench.py, python/bench/cold_start.sh); npm package vs @aws-sdk/rds-signer
 # (web/bench/run.mjs). Benchmarks are never run as tests; CI runs only a smoke pass.
 set -euo pipefail
@@ -26,6 +27,13 @@ python3 benches/report.py "${quick[@]}" >"$out/rust.md"
 
 echo "== CLI cold start (hyperfine)" >&2
 cli/bench/cold-start.sh >"$out/cli.md"
+
+echo "== dbtoken proxy vs direct connections" >&2
+if [[ $EUID -eq 0 ]]; then
+    cli/bench/proxy-bench.sh "${CARGO_TARGET_DIR:-$repo/target}/release/dbtoken" >"$out/proxy.md"
+else
+    printf '## `dbtoken proxy` vs a direct TLS connection\n\nNot measured: cli/bench/proxy-bench.sh needs root.\n' >"$out/proxy.md"
+fi
 
 echo "== Python" >&2
 maturin build -q --release -m python/Cargo.toml -o "$out/dist" >&2
@@ -82,6 +90,8 @@ HEADER
     cat benches/ANALYSIS.md
     echo
     cat "$out/cli.md"
+    echo
+    cat "$out/proxy.md"
     echo
     cat "$out/python.md"
     echo
