@@ -123,6 +123,8 @@ test_postgres() {
     check pg-dump-table-data "proxied-row-two" "$out"
     out=$("$PYTHON" "$CLIENTS" postgres "$port" query 2>&1) || true
     check pg-psycopg-query "iam_user" "$out"
+    out=$("$PYTHON" "$CLIENTS" postgres "$port" raw 2>&1) || true
+    check pg-wire-gssenc-ssl-refused-startup-forwarded-no-token "ok iam_user raw-check" "$out"
     out=$("$PYTHON" "$CLIENTS" postgres "$port" cancel 2>&1) || true
     check pg-psycopg-cancel-forwarded "cancelled" "$out"
     grep -q "cancel request forwarded" "$WORK/pg.log" && ok pg-cancel-logged || bad "pg-cancel-logged: $(cat "$WORK/pg.log")"

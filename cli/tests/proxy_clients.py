@@ -9,6 +9,10 @@ CHECK is one of:
   burst N            N connections opened at the same time (a barrier), each queried while all
                      are open; prints "ok N <distinct server connection ids>"
   cancel             (postgres) a running pg_sleep cancelled through the proxy; prints "cancelled"
+  raw                (postgres) the wire by hand: GSSENCRequest and SSLRequest are answered N, a
+                     startup packet with a made-up user gets AuthenticationOk, a simple query
+                     returns the IAM user, and no byte the client receives holds a token part;
+                     prints "ok <user>"
 Any password is given (the proxy ignores it unless a local one is set: DBTOKEN_TEST_PASSWORD).
 With DBTOKEN_TEST_CA, the client connects to the proxy over TLS, verifying its certificate.
 """
@@ -119,5 +123,50 @@ elif CHECK == "cancel":
         sys.exit(1)
     except psycopg.errors.QueryCanceled:
         print("cancelled")
+elif CHECK == "raw":
+    import socket
+    import struct
+
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=20)
+    seen = bytearray()
+
+    def recv_exact(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            assert chunk, "connection closed"
+            buf += chunk
+        seen.extend(buf)
+        return buf
+
+    def message():
+        tag, length = struct.unpack("!cI", recv_exact(5))
+        return tag, recv_exact(length - 4)
+
+    s.sendall(struct.pack("!II", 8, 80877104))  # GSSENCRequest
+    assert recv_exact(1) == b"N"
+    s.sendall(struct.pack("!II", 8, 80877103))  # SSLRequest
+    assert recv_exact(1) == b"N"
+    body = struct.pack("!I", 196608) + b"user\0made-up\0database\0postgres\0application_name\0raw-check\0\0"
+    s.sendall(struct.pack("!I", len(body) + 4) + body)
+    tag, body = message()
+    assert (tag, body) == (b"R", struct.pack("!I", 0)), (tag, body)  # AuthenticationOk, no password asked
+    while message()[0] != b"Z":  # ParameterStatus..., BackendKeyData, ReadyForQuery
+        pass
+    q = b"select current_user || ' ' || current_setting('application_name')\0"
+    s.sendall(b"Q" + struct.pack("!I", len(q) + 4) + q)
+    user = None
+    while True:
+        tag, body = message()
+        if tag == b"D":
+            n = struct.unpack("!I", body[2:6])[0]
+            user = body[6:6 + n].decode()
+        if tag == b"Z":
+            break
+    s.sendall(b"X" + struct.pack("!I", 4))  # Terminate
+    s.close()
+    for secret_part in (b"X-Amz-", b"Action=connect", b"DBUser="):
+        assert secret_part not in seen, secret_part
+    print("ok", user)
 else:
     sys.exit(f"unknown check {CHECK}")
