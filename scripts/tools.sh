@@ -28,7 +28,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${DBTOKEN_TOOLS:-$HOME/.cache/dbtoken-tools}"
 
-APT_DEFAULT=(postgresql postgresql-client libpam-script faketime hyperfine chromium chromium-driver libjna-java valgrind)
+APT_DEFAULT=(postgresql postgresql-client libpam-script faketime hyperfine chromium chromium-driver libjna-java valgrind mariadb-server mariadb-client libmariadb-dev pkg-config openssl)
 MATURIN_VERSION=1.16.0
 PYTEST_VERSION=9.2.0
 KOTLIN_VERSION=2.4.20
