@@ -120,7 +120,7 @@ if (!api.includes('\nexport function makeApi(')) throw new Error('js/api.mjs: ex
 writeFileSync(join(dist, 'api.mjs'), api);
 writeFileSync(join(dist, 'api.cjs'),
   "'use strict';\n" + api.replace('\nexport function makeApi(', '\nfunction makeApi(') + '\nmodule.exports = { makeApi };\n');
-for (const f of ['index.cjs', 'index.mjs', 'browser.mjs']) copyFileSync(join(web, 'js', f), join(dist, f));
+for (const f of ['index.cjs', 'index.mjs', 'browser.mjs', 'mysql2.cjs']) copyFileSync(join(web, 'js', f), join(dist, f));
 copyFileSync(join(web, 'js', 'index.d.ts'), join(dist, 'index.d.ts'));
 copyFileSync(join(web, 'js', 'index.d.ts'), join(dist, 'index.d.mts'));
 
