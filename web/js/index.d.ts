@@ -206,6 +206,8 @@ export declare class TokenError extends Error {
 /** `true` for a `TokenError` (also one from another copy of the package). */
 export declare function isTokenError(error: unknown): error is TokenError;
 
+// ---- Node only: not in the browser build (dist/browser.d.mts ends here).
+
 /** Anything that signs a token per call: a `Signer` (this package's or `@aws-sdk/rds-signer`'s). */
 export interface AuthTokenSource {
   getAuthToken(): Promise<string>;
