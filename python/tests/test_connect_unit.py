@@ -1,7 +1,6 @@
-"""Connection helpers, checked for the arguments they pass to each driver.
-
-The MySQL helpers are tested this way only: there is no MySQL server in the test
-environment, so they are not run against one (the PostgreSQL helpers are, in test_drivers.py).
+"""Connection helpers, checked for the arguments they pass to each driver (offline, against an
+RDS host name). The same helpers log in to real servers in test_drivers.py (PostgreSQL),
+test_mysql_drivers.py (MariaDB) and test_pools.py.
 """
 
 import sys
