@@ -5,7 +5,8 @@
 # the bastion way, `--password="$(dbtoken rds ...)"`, over TLS verified against the server's CA.
 # Good tokens get in (a fresh one per connection); tokens for another user, host, port or region,
 # expired, not yet valid and tampered tokens, tokens signed with another secret, a login without
-# TLS and a server certificate from an untrusted CA are refused.
+# TLS and a server certificate from an untrusted CA are refused. A second instance runs next to
+# the first without sharing anything, and `stop` removes all of it.
 #
 #   DBTOKEN_BIN=target/debug/dbtoken cli/tests/mysql-iam-test.sh      (as root)
 #
@@ -126,6 +127,43 @@ for code in user_mismatch host_mismatch region_mismatch token_expired token_not_
 done
 if grep -Eq "X-Amz-Signature=[0-9a-f]{64}|X-Amz-Credential=" "$DBTOKEN_MYSQL_DIR/log/verify.err" "$DBTOKEN_MYSQL_DIR/log/verify.log"; then
     fail "a token was written to the PAM logs"
+fi
+
+# Instances are independent: a second one (own port, PAM service, CA and secret) runs next to
+# the first; each accepts only tokens for its own port and secret; stopping it leaves the first
+# running, and removes its server, PAM service file and state dir.
+SECRET2='another/secret+key/for/the/second/instance'
+env2=$(env -u DBTOKEN_MYSQL_DIR -u DBTOKEN_MYSQL_PORT DBTOKEN_BIN="$DBTOKEN_BIN" DBTOKEN_MYSQL_SECRET="$SECRET2" \
+    DBTOKEN_MYSQL_USERS=iam_user "$MYSQL_IAM" start 2>/dev/null) || env2=""
+if [[ -n "$env2" ]]; then
+    dir2=$(sed -n 's/^export DBTOKEN_MYSQL_DIR=//p' <<<"$env2")
+    port2=$(sed -n 's/^export DBTOKEN_MYSQL_PORT=//p' <<<"$env2")
+    ca2=$(sed -n 's/^export DBTOKEN_MYSQL_CA=//p' <<<"$env2")
+    svc2=$(sed -n 's/^export DBTOKEN_MYSQL_PAM_SERVICE=//p' <<<"$env2")
+    tok2() { "${base_env[@]}" AWS_SECRET_ACCESS_KEY="$SECRET2" "$DBTOKEN_BIN" rds --hostname 127.0.0.1 \
+        --port "$1" --region us-east-1 --username iam_user; }
+    login2() {  # login2 PORT CA PASSWORD -> prints current_user() or the error
+        env -i PATH="$PATH" mariadb --no-defaults -h 127.0.0.1 -P "$1" -u iam_user --ssl-ca="$2" \
+            --ssl-verify-server-cert --password="$3" -N -e 'select current_user()' 2>&1 || true
+    }
+    [[ "$port2" != "$PORT" && "$svc2" != "$DBTOKEN_MYSQL_PAM_SERVICE" ]] && ok "second-instance: own port and PAM service" \
+        || fail "second-instance: port $port2 / service $svc2 shared with the first"
+    [[ "$(login2 "$port2" "$ca2" "$(tok2 "$port2")")" == "iam_user@%" ]] && ok "second-instance: accepts its tokens" \
+        || fail "second-instance: refused its own token"
+    [[ "$(login2 "$port2" "$ca2" "$(dbtoken rds --hostname 127.0.0.1 --port "$port2" --region us-east-1 --username iam_user)")" == *"ERROR 1045"* ]] \
+        && ok "second-instance: refuses the first one's secret" || fail "second-instance: accepted the first one's secret"
+    [[ "$(login2 "$PORT" "$ca2" "$(tok --username iam_user)")" == *"ERROR 2026"* ]] \
+        && ok "second-instance: CAs differ" || fail "second-instance: the first server's certificate chains to the second CA"
+    "$MYSQL_IAM" status "$dir2" >/dev/null && ok "status: running" || fail "status: not running"
+    "$MYSQL_IAM" stop "$dir2" 2>/dev/null
+    if [[ ! -e "$dir2" && ! -e "/etc/pam.d/$svc2" ]] && ! "$MYSQL_IAM" status "$dir2" >/dev/null; then
+        ok "stop: server, state dir and PAM service removed"
+    else
+        fail "stop: something of $dir2 / /etc/pam.d/$svc2 is left"
+    fi
+    login first-instance-still-up accept iam_user "$(tok --username iam_user)"
+else
+    fail "second-instance: start failed"
 fi
 
 echo "mysql iam auth: $passed passed, $failed failed"
