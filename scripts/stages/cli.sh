@@ -5,12 +5,13 @@
 #      tokens.json / errors.json case through the binary, credential sources against fakes on
 #      127.0.0.1 (environment, shared files, credential_process, IMDSv2, ECS);
 #   2. differential against the real AWS CLI (clock frozen with faketime);
-#   3. IAM auth against a real PostgreSQL whose PAM stack calls `dbtoken verify` (needs root).
+#   3. IAM auth against a real PostgreSQL and a real MariaDB (mysql_clear_password over TLS, like
+#      RDS MySQL) whose PAM stacks call `dbtoken verify` (needs root).
 # Benchmarks (cli/bench/cold-start.sh) are not run here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-scripts/tools.sh apt postgresql postgresql-client libpam-script faketime
+scripts/tools.sh apt postgresql postgresql-client libpam-script faketime mariadb-server mariadb-client openssl
 scripts/tools.sh awscli
 eval "$(scripts/tools.sh env)"
 
@@ -32,9 +33,10 @@ step "non-UTF-8 credentials in the environment" env DBTOKEN_BIN="$BIN" cli/tests
 step "awscli differential" env DBTOKEN_BIN="$BIN" AWS_BIN="$DBTOKEN_AWSCLI_VENV/bin/aws" cli/tests/awscli-differential.sh
 if [[ $EUID -eq 0 ]]; then
     step "postgresql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/pg-iam-test.sh
+    step "mysql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/mysql-iam-test.sh
 else
-    echo "cli: the PostgreSQL IAM test needs root (it writes /etc/pam.d)" >&2
-    results+=("FAIL postgresql iam auth (not root)"); status=1
+    echo "cli: the PostgreSQL and MySQL IAM tests need root (they write /etc/pam.d)" >&2
+    results+=("FAIL postgresql iam auth (not root)" "FAIL mysql iam auth (not root)"); status=1
 fi
 
 echo "--- cli summary"
