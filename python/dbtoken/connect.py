@@ -19,10 +19,14 @@ from typing import Any, Callable, Optional
 from . import rds_token
 
 __all__ = [
+    "aiomysql_connect",
+    "asyncmy_connect",
     "asyncpg_connect",
     "install_sqlalchemy_hook",
+    "mysql_connector_connect",
     "mysqlclient_connect",
     "psycopg2_connect",
+    "psycopg2_connection_factory",
     "psycopg_connect",
     "pymysql_connect",
     "sqlalchemy_async_engine",
@@ -117,6 +121,36 @@ def psycopg2_connect(
                              sslmode=sslmode, sslrootcert=sslrootcert))
     params.update(kwargs)
     return psycopg2.connect(**params)
+
+
+def psycopg2_connection_factory(
+    *,
+    region: Optional[str] = None,
+    credentials: CredentialsSource = None,
+    expires_in: int = 900,
+    token_host: Optional[str] = None,
+):
+    """A ``psycopg2.extensions.connection`` subclass that replaces the password with a fresh
+    token every time a connection is opened, for ``connection_factory=``.
+
+    psycopg2's pools (``SimpleConnectionPool``, ``ThreadedConnectionPool``) keep the keyword
+    arguments they were created with and cannot call anything per connection, so a password
+    given to them is the same token forever and the pool fails to open connections once it has
+    expired. Their extra keyword arguments go to ``psycopg2.connect``, which accepts
+    ``connection_factory``: the factory receives the connection string and signs a token for
+    its host (or ``token_host``), port (default 5432) and user.
+    """
+    import psycopg2.extensions as ext
+
+    def __init__(self: Any, dsn: str, *args: Any, **kwargs: Any) -> None:
+        params = ext.parse_dsn(dsn)
+        host = token_host if token_host is not None else params.get("host")
+        token = rds_token(host, int(params.get("port") or 5432), params["user"], region=region,
+                          credentials=credentials, expires_in=expires_in)
+        ext.connection.__init__(self, ext.make_dsn(dsn, password=token), *args, **kwargs)
+
+    # Built with type(): psycopg2 is imported only when this is called.
+    return type("TokenConnection", (ext.connection,), {"__init__": __init__})
 
 
 async def asyncpg_connect(
@@ -299,3 +333,112 @@ def mysqlclient_connect(
     return MySQLdb.connect(**params)
 
 
+
+
+def _ssl_context(ssl_ca: Optional[str]):
+    """A verifying TLS context (certificate and host name) for the asyncio MySQL drivers."""
+    import ssl as _ssl
+
+    return _ssl.create_default_context(cafile=ssl_ca)
+
+
+async def aiomysql_connect(
+    host: str,
+    port: int,
+    user: str,
+    db: Optional[str] = None,
+    *,
+    region: Optional[str] = None,
+    credentials: CredentialsSource = None,
+    expires_in: int = 900,
+    token_host: Optional[str] = None,
+    ssl_ca: Optional[str] = None,
+    **kwargs: Any,
+):
+    """``await aiomysql.connect(...)`` with a fresh token and TLS verified against ``ssl_ca``
+    (else the system store); aiomysql answers the server's ``mysql_clear_password`` request.
+
+    ``aiomysql.create_pool`` keeps the password it was created with: a pool opening connections
+    after the token has expired fails. Use SQLAlchemy (``mysql+aiomysql://``) with
+    :func:`sqlalchemy_async_engine` for a pool that signs a token per new connection.
+    """
+    import aiomysql
+
+    password = _token(host, port, user, token_host, region, credentials, expires_in)
+    params = _drop_none(dict(host=host, port=port, user=user, password=password, db=db))
+    params["ssl"] = _ssl_context(ssl_ca)
+    params.update(kwargs)
+    return await aiomysql.connect(**params)
+
+
+async def asyncmy_connect(
+    host: str,
+    port: int,
+    user: str,
+    database: Optional[str] = None,
+    *,
+    region: Optional[str] = None,
+    credentials: CredentialsSource = None,
+    expires_in: int = 900,
+    token_host: Optional[str] = None,
+    ssl_ca: Optional[str] = None,
+    **kwargs: Any,
+):
+    """``await asyncmy.connect(...)`` with a fresh token and TLS verified against ``ssl_ca``
+    (else the system store); asyncmy answers the server's ``mysql_clear_password`` request.
+
+    Like aiomysql's, ``asyncmy.create_pool`` keeps one password; for a pool use SQLAlchemy
+    (``mysql+asyncmy://``) with :func:`sqlalchemy_async_engine`.
+    """
+    import asyncmy
+
+    password = _token(host, port, user, token_host, region, credentials, expires_in)
+    params = _drop_none(dict(host=host, port=port, user=user, password=password,
+                             database=database))
+    params["ssl"] = _ssl_context(ssl_ca)
+    params.update(kwargs)
+    return await asyncmy.connect(**params)
+
+
+_CLEARTEXT_NEEDS_TLS = (
+    "mysql-connector-python sends an IAM token (the mysql_clear_password plugin) only over "
+    "TLS, and RDS requires TLS for IAM logins: do not pass ssl_disabled=True; pass ssl_ca= "
+    "(the RDS CA bundle) if the system trust store does not hold the server's CA"
+)
+
+
+def mysql_connector_connect(
+    host: str,
+    port: int,
+    user: str,
+    database: Optional[str] = None,
+    *,
+    region: Optional[str] = None,
+    credentials: CredentialsSource = None,
+    expires_in: int = 900,
+    token_host: Optional[str] = None,
+    ssl_ca: Optional[str] = None,
+    **kwargs: Any,
+):
+    """``mysql.connector.connect(...)`` (mysql-connector-python) with a fresh token and TLS with
+    certificate and host-name verification (``ssl_ca``, else the system store).
+
+    mysql-connector-python refuses to send a cleartext password without TLS (its own
+    ``InterfaceError: mysql_clear_password requires SSL``); this helper re-raises that error
+    with the reason spelled out.
+    """
+    import mysql.connector
+
+    password = _token(host, port, user, token_host, region, credentials, expires_in)
+    params = _drop_none(dict(host=host, port=port, user=user, password=password,
+                             database=database, ssl_ca=ssl_ca))
+    params.update(ssl_verify_cert=True, ssl_verify_identity=True)
+    params.update(kwargs)
+    try:
+        return mysql.connector.connect(**params)
+    except mysql.connector.errors.InterfaceError as e:
+        text = str(e)
+        if "requires SSL" in text or "insecure channels" in text:
+            raise mysql.connector.errors.InterfaceError(
+                msg=f"{_CLEARTEXT_NEEDS_TLS} ({text})") from e
+        raise

@@ -64,3 +64,52 @@ class PG:
 @pytest.fixture(scope="session")
 def pg():
     return PG()
+
+
+class MY:
+    """The local IAM-auth MariaDB started by scripts/mysql-iam.sh: mysql_clear_password, IAM
+    users REQUIRE SSL, passwords checked by `dbtoken verify` through PAM."""
+
+    def __init__(self):
+        missing = [k for k in ("DBTOKEN_MYSQL_PORT", "DBTOKEN_MYSQL_CA", "DBTOKEN_MYSQL_SECRET_FILE",
+                               "DBTOKEN_MYSQL_REGION", "DBTOKEN_MYSQL_DIR") if not os.environ.get(k)]
+        if missing:
+            raise RuntimeError(
+                "the MySQL driver tests need the local IAM-auth MariaDB: run them through "
+                "scripts/stages/python.sh, or export the lines `scripts/mysql-iam.sh start` "
+                f"prints (missing: {', '.join(missing)})"
+            )
+        self.host = "127.0.0.1"
+        self.port = int(os.environ["DBTOKEN_MYSQL_PORT"])
+        self.ca = os.environ["DBTOKEN_MYSQL_CA"]
+        self.region = os.environ["DBTOKEN_MYSQL_REGION"]
+        self.token_host = os.environ.get("DBTOKEN_MYSQL_HOST", self.host)
+        self.database = os.environ.get("DBTOKEN_MYSQL_DATABASE", "dbtoken")
+        self.verify_log = Path(os.environ["DBTOKEN_MYSQL_DIR"]) / "log" / "verify.log"
+        with open(os.environ["DBTOKEN_MYSQL_SECRET_FILE"], encoding="utf-8") as f:
+            self.secret = f.read().strip()
+        self.creds = dbtoken.Credentials("AKIDEXAMPLE", self.secret)
+        self.user = "iam_user"
+
+    def token(self, user=None, *, host=None, port=None, region=None, secret=None, **kwargs):
+        """A token for this server, with any field changed (for the refusal cases)."""
+        creds = self.creds if secret is None else dbtoken.Credentials("AKIDEXAMPLE", secret)
+        return dbtoken.rds_token(host or self.token_host, port or self.port, user or self.user,
+                                 region=region or self.region, credentials=creds, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def my():
+    return MY()
+
+
+class CountingCredentials:
+    """A credentials callable (called once per token, see dbtoken.rds_token) that counts."""
+
+    def __init__(self, secret):
+        self.calls = 0
+        self.creds = dbtoken.Credentials("AKIDEXAMPLE", secret)
+
+    def __call__(self):
+        self.calls += 1
+        return self.creds

@@ -1,7 +1,6 @@
-"""Connection helpers, checked for the arguments they pass to each driver.
-
-The MySQL helpers are tested this way only: there is no MySQL server in the test
-environment, so they are not run against one (the PostgreSQL helpers are, in test_drivers.py).
+"""Connection helpers, checked for the arguments they pass to each driver (offline, against an
+RDS host name). The same helpers log in to real servers in test_drivers.py (PostgreSQL),
+test_mysql_drivers.py (MariaDB) and test_pools.py.
 """
 
 import sys
@@ -125,3 +124,39 @@ def test_sqlalchemy_hook_sets_password_per_connection():
         fn(mysql.dialect, None, [], cparams)
     check_token(cparams["passwd"], HOST, 3306, "iam_user")
     assert "password" not in cparams
+
+
+def test_mysql_connector_arguments(monkeypatch):
+    import mysql.connector
+
+    rec = Recorder()
+    monkeypatch.setattr(mysql.connector, "connect", rec)
+    connect.mysql_connector_connect(HOST, 3306, "iam_user", "app", credentials=CREDS,
+                                    ssl_ca="/etc/rds-ca.pem", connection_timeout=5)
+    (args, kw), = rec.calls
+    check_token(kw.pop("password"), HOST, 3306, "iam_user")
+    assert kw == dict(host=HOST, port=3306, user="iam_user", database="app",
+                      ssl_ca="/etc/rds-ca.pem", ssl_verify_cert=True, ssl_verify_identity=True,
+                      connection_timeout=5)
+
+
+@pytest.mark.parametrize("driver, db_key", [("aiomysql", "db"), ("asyncmy", "database")])
+def test_async_mysql_arguments(monkeypatch, driver, db_key):
+    import asyncio
+    import importlib
+    import ssl
+
+    rec = Recorder()
+
+    async def fake_connect(*args, **kwargs):
+        return rec(*args, **kwargs)
+
+    monkeypatch.setattr(importlib.import_module(driver), "connect", fake_connect)
+    helper = getattr(connect, f"{driver}_connect")
+    assert asyncio.run(helper(HOST, 3306, "iam_user", "app", credentials=CREDS)) == "connection"
+    (args, kw), = rec.calls
+    check_token(kw.pop("password"), HOST, 3306, "iam_user")
+    context = kw.pop("ssl")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert kw == {"host": HOST, "port": 3306, "user": "iam_user", db_key: "app"}

@@ -1,5 +1,6 @@
 """Every ```python block of python/README.md runs. Blocks marked `# needs-database` run against
-the local IAM-auth PostgreSQL (scripts/pg-iam.sh); the others run offline."""
+the local IAM-auth PostgreSQL (scripts/pg-iam.sh), blocks marked `# needs-mysql` against the
+local IAM-auth MariaDB (scripts/mysql-iam.sh); the others run offline."""
 
 import re
 from pathlib import Path
@@ -19,6 +20,9 @@ def test_readme_block(code, monkeypatch, request):
     if "# needs-database" in code:
         pg = request.getfixturevalue("pg")
         monkeypatch.setenv("DBTOKEN_TEST_SECRET", pg.secret)
+    if "# needs-mysql" in code:
+        my = request.getfixturevalue("my")
+        monkeypatch.setenv("DBTOKEN_TEST_SECRET", my.secret)
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(k, raising=False)
     exec(compile(code, str(README), "exec"), {"__name__": "readme"})

@@ -5,10 +5,11 @@
 #      tokens.json / errors.json case through the binary, credential sources against fakes on
 #      127.0.0.1 (environment, shared files, credential_process, IMDSv2, ECS);
 #   2. differential against the real AWS CLI (clock frozen with faketime);
-#   3. IAM auth against a real PostgreSQL whose PAM stack calls `dbtoken verify` (needs root);
-#   4. `dbtoken proxy` end to end against that PostgreSQL and an IAM-auth MariaDB
-#      (scripts/mysql-iam.sh), both with TLS: psql, pg_dump, psycopg, mariadb, mariadb-dump,
-#      PyMySQL; errors, 100 concurrent connections, token expiry, shutdown (needs root).
+#   3. IAM auth against a real PostgreSQL and a real MariaDB (mysql_clear_password over TLS, like
+#      RDS MySQL) whose PAM stacks call `dbtoken verify` (needs root);
+#   4. `dbtoken proxy` end to end against that PostgreSQL and MariaDB, both with TLS: psql,
+#      pg_dump, psycopg, mariadb, mariadb-dump, PyMySQL; errors, 100 concurrent connections,
+#      token expiry, shutdown (needs root).
 # Benchmarks (cli/bench/cold-start.sh) are not run here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -36,10 +37,11 @@ step "non-UTF-8 credentials in the environment" env DBTOKEN_BIN="$BIN" cli/tests
 step "awscli differential" env DBTOKEN_BIN="$BIN" AWS_BIN="$DBTOKEN_AWSCLI_VENV/bin/aws" cli/tests/awscli-differential.sh
 if [[ $EUID -eq 0 ]]; then
     step "postgresql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/pg-iam-test.sh
+    step "mysql iam auth" env DBTOKEN_BIN="$BIN" cli/tests/mysql-iam-test.sh
     step "proxy" env DBTOKEN_BIN="$BIN" PYTHON="$DBTOKEN_VENV/bin/python" cli/tests/proxy-test.sh
 else
-    echo "cli: the PostgreSQL IAM and proxy tests need root (they write /etc/pam.d)" >&2
-    results+=("FAIL postgresql iam auth (not root)" "FAIL proxy (not root)"); status=1
+    echo "cli: the PostgreSQL and MySQL IAM and proxy tests need root (they write /etc/pam.d)" >&2
+    results+=("FAIL postgresql iam auth (not root)" "FAIL mysql iam auth (not root)" "FAIL proxy (not root)"); status=1
 fi
 
 echo "--- cli summary"

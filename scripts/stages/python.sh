@@ -3,11 +3,14 @@
 #   - rustfmt and clippy on the extension crate (warnings denied)
 #   - `maturin build --release` of the abi3 wheel into a temp dir
 #   - a FRESH venv with that wheel + python/tests/requirements.txt (pytest, hypothesis,
-#     botocore, psycopg, psycopg2, asyncpg, SQLAlchemy, PyMySQL, mypy)
+#     botocore, psycopg, psycopg-pool, psycopg2, asyncpg, SQLAlchemy, PyMySQL, mysqlclient,
+#     aiomysql, asyncmy, mysql-connector-python, mypy)
 #   - mypy.stubtest: the .pyi stubs match the runtime
-#   - the local IAM-auth PostgreSQL (scripts/pg-iam.sh, needs the CLI's `dbtoken verify`)
+#   - the local IAM-auth PostgreSQL (scripts/pg-iam.sh) and MariaDB (scripts/mysql-iam.sh), both
+#     checking passwords with the CLI's `dbtoken verify`
 #   - pytest: vectors, botocore differential (hypothesis), credentials, cache, bad input,
-#     connection helpers, real drivers, README examples
+#     connection helpers, real drivers (PostgreSQL and MySQL), pools across the token's lifetime,
+#     README examples
 # Env: DBTOKEN_HYPOTHESIS_EXAMPLES (default 2000 random inputs per differential test),
 #      DBTOKEN_BIN (a built `dbtoken` CLI; default: the debug build the cli stage made, target/debug/dbtoken).
 set -euo pipefail
@@ -15,13 +18,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
 
 scripts/tools.sh python
-scripts/tools.sh apt postgresql postgresql-client libpam-script
+scripts/tools.sh apt postgresql postgresql-client libpam-script mariadb-server mariadb-client \
+    libmariadb-dev pkg-config gcc openssl
 eval "$(scripts/tools.sh env)"
 
 work=$(mktemp -d /tmp/dbtoken-py.XXXXXX)
 pg_dir=""
+my_dir=""
 cleanup() {
     if [ -n "$pg_dir" ]; then "$repo/scripts/pg-iam.sh" stop "$pg_dir" >/dev/null 2>&1 || true; fi
+    if [ -n "$my_dir" ]; then "$repo/scripts/mysql-iam.sh" stop "$my_dir" >/dev/null 2>&1 || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -60,6 +66,11 @@ fi
 pg_env=$(DBTOKEN_BIN="$DBTOKEN_BIN" scripts/pg-iam.sh start)
 eval "$pg_env"
 pg_dir=$DBTOKEN_PG_DIR
+
+echo "--- local IAM-auth MariaDB"
+my_env=$(DBTOKEN_BIN="$DBTOKEN_BIN" scripts/mysql-iam.sh start)
+eval "$my_env"
+my_dir=$DBTOKEN_MYSQL_DIR
 
 echo "--- pytest"
 # Run from the temp dir: the installed wheel is imported, and hypothesis keeps its files there.

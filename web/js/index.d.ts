@@ -205,3 +205,48 @@ export declare class TokenError extends Error {
 
 /** `true` for a `TokenError` (also one from another copy of the package). */
 export declare function isTokenError(error: unknown): error is TokenError;
+
+// ---- Node only: not in the browser build (dist/browser.d.mts ends here).
+
+/** Anything that signs a token per call: a `Signer` (this package's or `@aws-sdk/rds-signer`'s). */
+export interface AuthTokenSource {
+  getAuthToken(): Promise<string>;
+}
+
+/** The part of the `mysql2` options `mysql2Options` needs (mysql2 is not a dependency). */
+export interface Mysql2BaseOptions {
+  /** TLS, required: the token is sent in cleartext (`mysql_clear_password`). `{ ca }` with the RDS CA bundle. */
+  ssl: string | object;
+  /** Where to connect. Default: the signer configuration's `hostname` (set it for a tunnel). */
+  host?: string;
+  /** Default: the signer configuration's `port`. */
+  port?: number;
+  /** Default: the signer configuration's `username`. */
+  user?: string;
+  /** The token is the password: not allowed. */
+  password?: never;
+  /** Not needed (the `authPlugins` entry enables cleartext): not allowed. */
+  enableCleartextPlugin?: never;
+  authPlugins?: Record<string, unknown>;
+}
+
+/** mysql2's auth plugin shape (`AuthPlugin` in mysql2's typings), for `mysql_clear_password`. */
+export type Mysql2ClearPasswordPlugin = (pluginMetadata: { connection: { config: { ssl?: unknown } }; command: unknown }) => (pluginData: unknown) => Promise<string>;
+
+/**
+ * Node only (not in the browser build). Options for `mysql2`'s `createConnection` /
+ * `createPool` (also `mysql2/promise`, Knex's `connection`, Sequelize's `dialectOptions`) that
+ * log in to RDS / Aurora MySQL with IAM: `options` plus `host`, `port`, `user` from the signer
+ * configuration (unless `options` sets them) and an `authPlugins.mysql_clear_password` that
+ * signs a fresh token for every new connection (pooled ones too). Throws a `TypeError` without
+ * `ssl`; the plugin refuses to send a token over a connection without TLS.
+ */
+export declare function mysql2Options<O extends Mysql2BaseOptions>(
+  config: SignerConfig | AuthTokenSource,
+  options: O,
+): Omit<O, 'authPlugins'> & {
+  host?: string;
+  port?: number;
+  user?: string;
+  authPlugins: { mysql_clear_password: Mysql2ClearPasswordPlugin };
+};

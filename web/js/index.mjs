@@ -13,4 +13,5 @@ export const {
   DsqlSigner,
   TokenError,
   isTokenError,
+  mysql2Options,
 } = api;

@@ -120,9 +120,14 @@ if (!api.includes('\nexport function makeApi(')) throw new Error('js/api.mjs: ex
 writeFileSync(join(dist, 'api.mjs'), api);
 writeFileSync(join(dist, 'api.cjs'),
   "'use strict';\n" + api.replace('\nexport function makeApi(', '\nfunction makeApi(') + '\nmodule.exports = { makeApi };\n');
-for (const f of ['index.cjs', 'index.mjs', 'browser.mjs']) copyFileSync(join(web, 'js', f), join(dist, f));
+for (const f of ['index.cjs', 'index.mjs', 'browser.mjs', 'mysql2.cjs']) copyFileSync(join(web, 'js', f), join(dist, f));
 copyFileSync(join(web, 'js', 'index.d.ts'), join(dist, 'index.d.ts'));
 copyFileSync(join(web, 'js', 'index.d.ts'), join(dist, 'index.d.mts'));
+// The browser entry's declarations: index.d.ts without its Node-only tail (mysql2Options).
+const dts = readFileSync(join(web, 'js', 'index.d.ts'), 'utf8');
+const nodeOnly = dts.indexOf('\n// ---- Node only');
+if (nodeOnly < 0) throw new Error('js/index.d.ts: expected the `// ---- Node only` marker');
+writeFileSync(join(dist, 'browser.d.mts'), dts.slice(0, nodeOnly + 1));
 
 const size = (f) => statSync(join(dist, f)).size;
 console.log(`dist/dbtoken_wasm_bg.wasm: ${size('dbtoken_wasm_bg.wasm')} bytes (after wasm-opt -Oz)`);

@@ -1,7 +1,8 @@
 // Packs web/ (`npm pack`) and installs the tarball into a fresh consumer project, the way a user
 // gets the package; prints `DBTOKEN_CONSUMER=<dir>`. Run `npm run build` (and `npm ci`) first.
-// For the type check (test/types/), the consumer also gets `typescript`,
-// `@types/node` and `@aws-sdk/credential-providers` at web/'s devDependency versions, from the npm cache.
+// For the type check (test/types/) and the README examples, the consumer also gets `typescript`,
+// `@types/node`, `@aws-sdk/credential-providers` and the database drivers and ORMs the README shows
+// (pg, mysql2, knex, sequelize, pg-hstore) at web/'s devDependency versions, from the npm cache.
 //   node scripts/consumer.mjs [DIR]      (default: a new temp dir)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const tgz = join(packDir, info.filename);
 writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'dbtoken-consumer', private: true, version: '0.0.0' }, null, 2) + '\n');
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--offline', tgz], { cwd: dir, stdio: ['ignore', 2, 2] });
 const dev = JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')).devDependencies;
-const typeDeps = ['typescript', '@types/node', '@aws-sdk/credential-providers'].map((n) => `${n}@${dev[n]}`);
+const typeDeps = ['typescript', '@types/node', '@aws-sdk/credential-providers', 'pg', 'mysql2', 'knex', 'sequelize', 'pg-hstore'].map((n) => `${n}@${dev[n]}`);
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--no-save', tgz, ...typeDeps], { cwd: dir, stdio: ['ignore', 2, 2] });
 const types = join(dir, 'types');
 mkdirSync(types, { recursive: true });

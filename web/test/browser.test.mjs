@@ -42,7 +42,7 @@ try {
   try { dbtoken.rdsToken({ hostname: 'db.example.com', port: 5432, username: 'u', region: 'us-east-1' }); } catch (e) { noCredentials = e.code; }
   const info = dbtoken.inspectToken(tokens[0].token);
   const signer = await new dbtoken.Signer({ ...options('rds', cases[0].input), credentials: async () => options('rds', cases[0].input).credentials }).getAuthToken();
-  window.result = { tokens, error, noCredentials, info: { kind: info.kind, signature: info.signature }, signer: dbtoken.verifyToken(signer, cases[0].input.credentials.secret_access_key).kind };
+  window.result = { exports: Object.keys(dbtoken), tokens, error, noCredentials, info: { kind: info.kind, signature: info.signature }, signer: dbtoken.verifyToken(signer, cases[0].input.credentials.secret_access_key).kind };
 } catch (e) {
   window.result = { failure: String(e && e.stack || e) };
 }
@@ -97,6 +97,8 @@ test('headless Chromium: the browser build signs every tokens.json vector like b
     assert.equal(result.noCredentials, 'empty_access_key_id', 'no environment in a browser');
     assert.deepEqual(result.info, { kind: expected[0].kind, signature: expected[0].expected.signature });
     assert.equal(result.signer, 'rds');
+    assert.ok(result.exports.includes('rdsToken'));
+    assert.ok(!result.exports.includes('mysql2Options'), 'mysql2Options is Node only');
     console.log(`chromium ${browser.browser()?.version() ?? ''}: ${result.tokens.length} tokens equal to the vectors`);
   } finally {
     await browser.close();

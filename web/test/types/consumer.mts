@@ -12,11 +12,14 @@ import {
   TokenCache,
   TokenError,
   verifyToken,
+  mysql2Options,
   type AwsCredentialIdentity,
   type TokenErrorCode,
   type TokenInfo,
 } from 'dbtoken';
 import { fromNodeProviderChain, fromEnv } from '@aws-sdk/credential-providers';
+import mysql from 'mysql2/promise';
+import mysqlCb from 'mysql2';
 
 const credentials: AwsCredentialIdentity = { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'tok', expiration: new Date() };
 const t1: string = rdsToken({ hostname: 'db.example.com', port: 5432, username: 'u', region: 'us-east-1', credentials, expiresIn: 900, signingDate: new Date() });
@@ -61,4 +64,15 @@ new Signer({ hostname: 'h', port: 5432, username: 'u', profile: 'dev' });
 // @ts-expect-error: TokenError is not constructed by users
 new TokenError('internal', 'x');
 
+// mysql2: the options fit mysql2's own types (connection and pool, promise and callback APIs).
+const myOpts = mysql2Options({ hostname: 'db.example.com', port: 3306, username: 'u', region: 'us-east-1' }, { database: 'app', ssl: { ca: 'PEM' }, connectionLimit: 4 });
+const myPool: mysql.Pool = mysql.createPool(myOpts);
+const myConn: Promise<mysql.Connection> = mysql.createConnection(mysql2Options(signer, { host: 'db.example.com', port: 3306, user: 'u', ssl: 'Amazon RDS' }));
+mysqlCb.createPool(mysql2Options(signer, { host: '127.0.0.1', port: 13306, user: 'u', ssl: { ca: 'PEM', rejectUnauthorized: true } }));
+// @ts-expect-error: TLS is required
+mysql2Options(signer, { database: 'app' });
+// @ts-expect-error: the token is the password
+mysql2Options(signer, { ssl: {}, password: 'x' });
+
+export { myPool, myConn };
 export { t1, t2, t3, t4, t5, port, when, p, p2 };
