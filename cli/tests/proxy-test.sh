@@ -3,11 +3,13 @@
 # and, when scripts/mysql-iam.sh exists, MariaDB (TLS, auth_pam with mysql_clear_password).
 # Clients are given no IAM option at all: psql, pg_dump, psycopg (and the mariadb client,
 # PyMySQL) connect to the proxy on 127.0.0.1 with any password; the proxy logs in over TLS with
-# tokens that the server checks with `dbtoken verify`.
+# tokens that the server checks with `dbtoken verify`. mysql-connector-python covers MySQL's own
+# client library behaviour (caching_sha2_password first).
 #
 #   DBTOKEN_BIN=target/debug/dbtoken PYTHON=$DBTOKEN_VENV/bin/python cli/tests/proxy-test.sh [postgres|mysql]...
 #
-# PYTHON must have psycopg 3 and PyMySQL (scripts/tools.sh python 'psycopg[binary]' PyMySQL).
+# PYTHON must have psycopg 3, PyMySQL and mysql-connector-python
+# (scripts/tools.sh python 'psycopg[binary]' PyMySQL mysql-connector-python).
 # Needs root (the servers' PAM service files). Prints one line per case and `N passed, N failed`.
 set -euo pipefail
 
@@ -325,6 +327,17 @@ test_mysql() {
     check my-local-password-missing "wrong local password for the dbtoken proxy" "$out"
     out=$(DBTOKEN_TEST_PASSWORD=local-s3cret "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
     check my-local-password-pymysql "iam_user" "$out"
+    # MySQL's own driver; with caching_sha2_password first (MySQL 8's default) the proxy switches
+    # it to mysql_native_password to check the local password.
+    local plugin
+    for plugin in "" caching_sha2_password; do
+        out=$(DBTOKEN_TEST_MYSQL_DRIVER=connector DBTOKEN_TEST_AUTH_PLUGIN=$plugin DBTOKEN_TEST_PASSWORD=local-s3cret \
+            "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
+        check "my-local-password-mysql-connector${plugin:+-$plugin}" "iam_user" "$out"
+        out=$(DBTOKEN_TEST_MYSQL_DRIVER=connector DBTOKEN_TEST_AUTH_PLUGIN=$plugin DBTOKEN_TEST_PASSWORD=wrong \
+            "$PYTHON" "$CLIENTS" mysql "$PORT" query 2>&1) || true
+        check "my-wrong-local-password-mysql-connector${plugin:+-$plugin}" "1045 (28000): dbtoken proxy: access denied: wrong local password" "$out"
+    done
     stop_proxy "$PID" || true
 
     start_proxy my-tls DBTOKEN_PROXY_PASSWORD=local-s3cret -- mysql "${common[@]}" --username iam_user "${proxy_tls[@]}"

@@ -15,6 +15,8 @@ CHECK is one of:
                      prints "ok <user>"
 Any password is given (the proxy ignores it unless a local one is set: DBTOKEN_TEST_PASSWORD).
 With DBTOKEN_TEST_CA, the client connects to the proxy over TLS, verifying its certificate.
+MySQL driver: PyMySQL, or MySQL's own mysql-connector-python (pure) with DBTOKEN_TEST_MYSQL_DRIVER=
+connector, whose first answer uses the plugin in DBTOKEN_TEST_AUTH_PLUGIN when set.
 """
 
 import os
@@ -36,6 +38,14 @@ def connect():
         return psycopg.connect(
             host="127.0.0.1", port=PORT, user="someone", password=PASSWORD,
             dbname="postgres", connect_timeout=20, **tls,
+        )
+    if os.environ.get("DBTOKEN_TEST_MYSQL_DRIVER") == "connector":
+        import mysql.connector
+
+        plugin = os.environ.get("DBTOKEN_TEST_AUTH_PLUGIN")
+        return mysql.connector.connect(
+            host="127.0.0.1", port=PORT, user="someone", password=PASSWORD, database="dbtoken",
+            use_pure=True, connection_timeout=20, **({"auth_plugin": plugin} if plugin else {}),
         )
     import pymysql
 

@@ -16,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 scripts/tools.sh apt postgresql postgresql-client libpam-script faketime mariadb-server mariadb-client openssl
 scripts/tools.sh awscli
-scripts/tools.sh python 'psycopg[binary]==3.3.9' 'PyMySQL==1.2.4'
+scripts/tools.sh python 'psycopg[binary]==3.3.9' 'PyMySQL==1.2.4' 'mysql-connector-python==26.10.0'
 eval "$(scripts/tools.sh env)"
 
 results=()
