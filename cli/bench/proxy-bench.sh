@@ -28,11 +28,12 @@ cleanup() {
 trap cleanup EXIT
 
 proxy() {  # proxy PROTO TARGET CA: starts a proxy, sets PORT
+    : >"$LOG/$1.log"
     "$BIN" proxy "$1" --listen 127.0.0.1:0 --target "$2" --username iam_user --region us-east-1 \
         --ca-file "$3" 2>"$LOG/$1.log" &
     PIDS+=($!)
     for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) -> .*/\1/p' "$LOG/$1.log" | head -n 1)
+        PORT=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) -> .*/\1/p' "$LOG/$1.log" | head -n 1) || true
         [[ -n "$PORT" ]] && return 0
         sleep 0.1
     done

@@ -56,17 +56,27 @@ start_proxy() {
     while [[ "$1" != "--" ]]; do extra+=("$1"); shift; done
     shift
     local log="$WORK/$name.log"
+    : >"$log"   # exists before the background job opens it (the poll below reads it at once)
     "${aws_env[@]}" "${extra[@]}" "$DBTOKEN_BIN" proxy "$@" --listen 127.0.0.1:0 2>"$log" &
     PID=$!
     PIDS+=("$PID")
     local i
-    for i in $(seq 1 100); do
-        PORT=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) -> .*/\1/p' "$log" | head -n 1)
+    for i in $(seq 1 300); do
+        PORT=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) -> .*/\1/p' "$log" | head -n 1) || true
         [[ -n "$PORT" ]] && return 0
         kill -0 "$PID" 2>/dev/null || break
         sleep 0.1
     done
     echo "proxy $name did not start:" >&2; cat "$log" >&2
+    return 1
+}
+# wait_until CMD...: polls CMD (quietly) for up to 20 s.
+wait_until() {
+    local i
+    for i in $(seq 1 200); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
     return 1
 }
 stop_proxy() {  # stop_proxy PID: SIGTERM and wait; returns the exit status
@@ -148,7 +158,9 @@ test_postgres() {
     PGPW=x psql_ "host=127.0.0.1 port=$port user=a dbname=postgres sslmode=disable" \
         -c "select 'slept-' || pg_sleep(1.5)::text" >"$WORK/inflight.out" &
     local inflight=$!
-    sleep 0.5
+    # SIGTERM once the query runs on the server.
+    wait_until bash -c "[[ \$(${su[*]} -tA -c \"select count(*) from pg_stat_activity where query like 'select ''slept-''%'\") -ge 1 ]]" \
+        || bad "pg-inflight-query-seen"
     rc=0; stop_proxy "$pid" || rc=$?
     wait "$inflight" || true
     [[ $rc -eq 0 ]] && ok pg-sigterm-exit-0 || bad "pg-sigterm-exit-0: rc=$rc"
@@ -310,7 +322,8 @@ test_mysql() {
 
     my_ -P "$port" -u a dbtoken -e "select concat('slept-', sleep(1.5))" >"$WORK/my-inflight.out" &
     local inflight=$!
-    sleep 0.5
+    wait_until bash -c "[[ \$(${su[*]} -N -e \"select count(*) from information_schema.processlist where info like 'select concat(''slept-''%'\") -ge 1 ]]" \
+        || bad "my-inflight-query-seen"
     rc=0; stop_proxy "$pid" || rc=$?
     wait "$inflight" || true
     [[ $rc -eq 0 ]] && ok my-sigterm-exit-0 || bad "my-sigterm-exit-0: rc=$rc"
