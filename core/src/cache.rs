@@ -153,6 +153,127 @@ mod tests {
         assert_ne!(cache.get(&other, 1_871).unwrap().token, t1.token);
     }
 
+    /// Each field the fingerprint covers, changed alone after a token was cached, gives a new
+    /// token for the new request: signed at the new time, with the new field in its text, and
+    /// verifying with the new secret.
+    #[test]
+    fn a_change_of_any_one_field_is_a_new_token() {
+        let session = "IQoJb3JpZ2luX2VjEPT//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+/=";
+        let base_creds = Credentials::new("ASIAEXAMPLE", "secret-one")
+            .with_session_token(session)
+            .with_expires_at(10_000);
+        let base = TokenRequest::rds("10.0.0.1", 5432, "u", base_creds, 0).with_region("us-east-1");
+        let rotated_secret = Credentials {
+            secret_access_key: "secret-two",
+            ..base_creds
+        };
+        let rotated_session = base_creds.with_session_token("FwoGZXIvYXdzEBYaDNEWSESSION");
+        let later_expiry = base_creds.with_expires_at(20_000);
+        let earlier_expiry = base_creds.with_expires_at(1_500);
+        let variants: [(&str, TokenRequest<'_>, &str); 7] = [
+            ("region", base.with_region("eu-west-1"), "%2Feu-west-1%2F"),
+            (
+                "expires_in",
+                base.with_expires_in(600),
+                "X-Amz-Expires=600&",
+            ),
+            (
+                "secret",
+                TokenRequest {
+                    credentials: rotated_secret,
+                    ..base
+                },
+                "",
+            ),
+            (
+                "session token",
+                TokenRequest {
+                    credentials: rotated_session,
+                    ..base
+                },
+                "X-Amz-Security-Token=FwoGZXIvYXdzEBYaDNEWSESSION&",
+            ),
+            (
+                "no session token",
+                TokenRequest {
+                    credentials: Credentials {
+                        session_token: None,
+                        ..base_creds
+                    },
+                    ..base
+                },
+                "",
+            ),
+            (
+                "later credential expiry",
+                TokenRequest {
+                    credentials: later_expiry,
+                    ..base
+                },
+                "X-Amz-Expires=900&",
+            ),
+            (
+                "earlier credential expiry",
+                TokenRequest {
+                    credentials: earlier_expiry,
+                    ..base
+                },
+                "X-Amz-Expires=490&",
+            ),
+        ];
+        for (what, changed, needle) in variants {
+            let mut cache = TokenCache::new(30);
+            let first = cache.get(&base, 1_000).unwrap().clone();
+            assert_eq!(first.signing_time, 1_000);
+            // Ten seconds later the first token is still fresh for `base` ...
+            assert_eq!(cache.get(&base, 1_005).unwrap(), &first, "{what}");
+            // ... but not for the changed request.
+            let second = cache.get(&changed, 1_010).unwrap().clone();
+            assert_eq!(second.signing_time, 1_010, "{what}");
+            assert_ne!(second.token, first.token, "{what}");
+            assert!(second.token.contains(needle), "{what}: {needle}");
+            assert!(second.expires_at <= changed.credentials.expires_at.unwrap_or(u64::MAX));
+            let secret = changed.credentials.secret_access_key;
+            let info = crate::verify(&second.token, secret, 1_010).unwrap();
+            assert_eq!(
+                info.has_session_token,
+                changed.credentials.session_token().is_some(),
+                "{what}"
+            );
+            assert_eq!(info.region, changed.region.unwrap_or(""), "{what}");
+        }
+    }
+
+    /// A clock stepped backwards or forwards by hours never gets a token signed in its future
+    /// or one already expired.
+    #[test]
+    fn clock_steps_never_give_a_future_or_expired_token() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret");
+        let req = TokenRequest::rds("db.example.com", 5432, "u", creds, 0).with_region("us-east-1");
+        let mut cache = TokenCache::new(30);
+        let mut now: u64 = 1_700_000_000;
+        for step in [
+            0i64,
+            -3 * 3_600,
+            5,
+            7 * 3_600,
+            -1,
+            -26 * 3_600,
+            899,
+            1,
+            86_400 * 400,
+        ] {
+            now = now.checked_add_signed(step).unwrap();
+            let t = cache.get(&req, now).unwrap();
+            assert!(t.signing_time <= now, "step {step}: signed in the future");
+            assert!(
+                t.expires_at > now + 30,
+                "step {step}: expired or within the margin"
+            );
+            crate::verify(&t.token, "secret", now).unwrap();
+        }
+    }
+
     #[test]
     fn never_outlives_credentials() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret").with_expires_at(1_100);

@@ -94,7 +94,10 @@ fn botocore_order(text: &str) -> String {
     let (head, token) = text.split_at(at);
     let sig_at = head.find("&X-Amz-Signature=").unwrap();
     let (before, sig) = head.split_at(sig_at);
-    assert!(!token[1..].contains('&'), "the session token is the last parameter");
+    assert!(
+        !token[1..].contains('&'),
+        "the session token is the last parameter"
+    );
     format!("{before}{token}{sig}")
 }
 
