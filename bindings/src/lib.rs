@@ -121,6 +121,8 @@ token_error! {
     TokenExpired,
     /// `token_not_yet_valid`
     TokenNotYetValid,
+    /// `credentials_unavailable`
+    CredentialsUnavailable,
 }
 
 #[uniffi::export]

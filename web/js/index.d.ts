@@ -193,6 +193,7 @@ export type TokenErrorCode =
   | 'signature_mismatch'
   | 'token_expired'
   | 'token_not_yet_valid'
+  | 'credentials_unavailable'
   /** The WebAssembly module trapped (a bug, or out of memory): it has been reloaded. */
   | 'internal';
 
