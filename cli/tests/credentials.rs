@@ -371,7 +371,12 @@ fn fails_within_bound(run: Run, what: &str) {
     let started = std::time::Instant::now();
     let out = run.run(&c.args);
     let took = started.elapsed();
-    assert_eq!(out.error_code(), Some("no_credentials"), "{what}: {}", out.stderr);
+    assert_eq!(
+        out.error_code(),
+        Some("no_credentials"),
+        "{what}: {}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty());
     assert!(
         took < std::time::Duration::from_secs(HANG_BOUND_SECS),
