@@ -483,6 +483,20 @@ pub trait CredentialsProvider: Send + Sync {
     fn credentials(&self) -> Result<Arc<Credentials>, ProviderError>;
 }
 
+/// A provider that always returns `credentials` (static keys; tests).
+#[uniffi::export]
+pub fn fixed_credentials_provider(credentials: Arc<Credentials>) -> Arc<dyn CredentialsProvider> {
+    Arc::new(FixedCredentials(credentials))
+}
+
+struct FixedCredentials(Arc<Credentials>);
+
+impl CredentialsProvider for FixedCredentials {
+    fn credentials(&self) -> Result<Arc<Credentials>, ProviderError> {
+        Ok(self.0.clone())
+    }
+}
+
 /// A [`CredentialsProvider`] failure (Kotlin `ProviderException`). Its reason is not kept: the
 /// cache answers with `credentials_unavailable` (or a cached token).
 #[derive(Debug, uniffi::Error)]

@@ -97,6 +97,11 @@ fun main(args: Array<String>) {
         expect(t1.signingTime() == at(T0 + 899)) { "re-signed when the provider is back" }
     }
 
+    case("fixed-credentials-provider") {
+        val t = TokenCache().getFrom(TARGET, fixedCredentialsProvider(creds), at(T0), "us-east-1").text()
+        expect(t == basic) { "not botocore's rds-basic" }
+    }
+
     case("outage-nothing-cached") {
         val p = Flaky(creds)
         p.failing = ProviderException.Failed("SSO session expired")
