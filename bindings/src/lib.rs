@@ -22,7 +22,7 @@
 //! they are truncated to whole seconds. Durations (`expires_in`, the refresh margin) are seconds.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dbtoken::Error;
@@ -121,6 +121,8 @@ token_error! {
     TokenExpired,
     /// `token_not_yet_valid`
     TokenNotYetValid,
+    /// `credentials_unavailable`
+    CredentialsUnavailable,
 }
 
 #[uniffi::export]
@@ -333,9 +335,9 @@ pub struct TokenRequest {
     pub expires_in: u32,
 }
 
-impl TokenRequest {
-    fn core(&self, signing_time: u64) -> dbtoken::TokenRequest<'_> {
-        let target = match &self.target {
+impl TokenTarget {
+    fn core(&self) -> dbtoken::Target<'_> {
+        match self {
             TokenTarget::Rds {
                 hostname,
                 port,
@@ -361,9 +363,14 @@ impl TokenRequest {
             TokenTarget::Memorydb { cluster_name, user } => {
                 dbtoken::Target::MemoryDb { cluster_name, user }
             }
-        };
+        }
+    }
+}
+
+impl TokenRequest {
+    fn core(&self, signing_time: u64) -> dbtoken::TokenRequest<'_> {
         dbtoken::TokenRequest {
-            target,
+            target: self.target.core(),
             credentials: self.credentials.core(),
             region: self.region.as_deref(),
             expires_in: self.expires_in,
@@ -444,14 +451,125 @@ pub fn generate_token_now(request: TokenRequest) -> Result<Arc<AuthToken>, Token
 /// is kept in the cache. Safe to share between threads.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display, Debug)]
-pub struct TokenCache(Mutex<dbtoken::TokenCache>);
+pub struct TokenCache {
+    cache: Mutex<dbtoken::TokenCache>,
+    flight: Flight,
+}
 
 impl TokenCache {
     fn lock(&self) -> MutexGuard<'_, dbtoken::TokenCache> {
         // The cache holds no invariant a panic could break; a poisoned lock is still usable.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        relock(self.cache.lock())
+    }
+}
+
+fn relock<T>(r: std::sync::LockResult<MutexGuard<'_, T>>) -> MutexGuard<'_, T> {
+    r.unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Seconds a cached token must still be valid for to be returned while the credentials
+/// provider fails (`dbtoken::cache::OUTAGE_FLOOR`).
+#[uniffi::export]
+pub fn outage_floor_seconds() -> u64 {
+    dbtoken::cache::OUTAGE_FLOOR
+}
+
+/// Where credentials come from for [`TokenCache::get_from`]: implemented in Kotlin or Swift
+/// (an instance profile, a vault, a refreshing STS session). Throwing (any exception) means the
+/// source failed.
+#[uniffi::export(with_foreign)]
+pub trait CredentialsProvider: Send + Sync {
+    /// The current credentials.
+    fn credentials(&self) -> Result<Arc<Credentials>, ProviderError>;
+}
+
+/// A provider that always returns `credentials` (static keys; tests).
+#[uniffi::export]
+pub fn fixed_credentials_provider(credentials: Arc<Credentials>) -> Arc<dyn CredentialsProvider> {
+    Arc::new(FixedCredentials(credentials))
+}
+
+struct FixedCredentials(Arc<Credentials>);
+
+impl CredentialsProvider for FixedCredentials {
+    fn credentials(&self) -> Result<Arc<Credentials>, ProviderError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A [`CredentialsProvider`] failure (Kotlin `ProviderException`). Its reason is not kept: the
+/// cache answers with `credentials_unavailable` (or a cached token).
+#[derive(Debug, uniffi::Error)]
+pub enum ProviderError {
+    /// The provider could not deliver credentials.
+    Failed {
+        /// Why (for the provider's own logs).
+        reason: String,
+    },
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProviderError::Failed { reason } => write!(f, "credentials provider failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ProviderError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ProviderError::Failed { reason: e.reason }
+    }
+}
+
+/// One provider call at a time: threads that arrive while it runs wait for it and share its
+/// outcome. The outcome lives in a slot shared by that call's waiters only, so the credentials
+/// are freed (and wiped) when the last of them is done.
+#[derive(Default)]
+struct Flight {
+    current: Mutex<Option<Arc<Slot>>>,
+}
+
+type Outcome = Result<Arc<Credentials>, ()>;
+
+#[derive(Default)]
+struct Slot {
+    outcome: Mutex<Option<Outcome>>,
+    done: Condvar,
+}
+
+impl Flight {
+    fn call(&self, provider: &dyn CredentialsProvider) -> Outcome {
+        let (slot, leader) = {
+            let mut current = relock(self.current.lock());
+            match &*current {
+                Some(slot) => (slot.clone(), false),
+                None => {
+                    let slot = Arc::new(Slot::default());
+                    *current = Some(slot.clone());
+                    (slot, true)
+                }
+            }
+        };
+        if leader {
+            let outcome = provider.credentials().map_err(|_| ());
+            *relock(slot.outcome.lock()) = Some(outcome.clone());
+            *relock(self.current.lock()) = None;
+            slot.done.notify_all();
+            return outcome;
+        }
+        let mut outcome = relock(slot.outcome.lock());
+        loop {
+            if let Some(o) = &*outcome {
+                return o.clone();
+            }
+            outcome = slot
+                .done
+                .wait(outcome)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 }
 
@@ -460,7 +578,10 @@ impl TokenCache {
     /// A cache that refreshes `refresh_margin_seconds` (default 30) before expiry.
     #[uniffi::constructor(default(refresh_margin_seconds = 30))]
     pub fn new(refresh_margin_seconds: u64) -> Self {
-        TokenCache(Mutex::new(dbtoken::TokenCache::new(refresh_margin_seconds)))
+        TokenCache {
+            cache: Mutex::new(dbtoken::TokenCache::new(refresh_margin_seconds)),
+            flight: Flight::default(),
+        }
     }
 
     /// The token for `request` at `now`: the cached one while it has more than the margin left,
@@ -478,6 +599,39 @@ impl TokenCache {
     /// `get` at the current system time.
     pub fn get_now(&self, request: TokenRequest) -> Result<Arc<AuthToken>, TokenError> {
         self.get(request, SystemTime::now())
+    }
+
+    /// The token for `target` at `now` with credentials from `provider`, which is called on
+    /// every call, but once for all the threads that call while it runs (they share its result).
+    /// When the provider fails, the cached token for the same target, region and expiry is
+    /// returned while it was signed at or before `now` and is valid for `outage_floor_seconds()`
+    /// (5) more seconds; otherwise `credentials_unavailable`.
+    #[uniffi::method(default(region = None, expires_in = 900))]
+    pub fn get_from(
+        &self,
+        target: TokenTarget,
+        provider: Arc<dyn CredentialsProvider>,
+        now: SystemTime,
+        region: Option<String>,
+        expires_in: u32,
+    ) -> Result<Arc<AuthToken>, TokenError> {
+        let now = signing_seconds(now)?;
+        let provided = self.flight.call(&*provider);
+        let unknown = Credentials::new(String::new(), String::new(), None, None);
+        let creds = provided.as_ref().map_or(&unknown, |c| &**c);
+        let req = dbtoken::TokenRequest {
+            target: target.core(),
+            credentials: creds.core(),
+            region: region.as_deref(),
+            expires_in,
+            signing_time: now,
+        };
+        let mut cache = self.lock();
+        let token = match provided {
+            Ok(_) => cache.get(&req, now)?,
+            Err(()) => cache.get_in_outage(&req, now)?,
+        };
+        Ok(Arc::new(AuthToken(token.clone())))
     }
 
     /// Forgets the cached token.

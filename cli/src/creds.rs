@@ -7,6 +7,7 @@
 
 use std::env;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use aws_config::Region;
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
@@ -19,6 +20,12 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 
 use crate::CliError;
+
+/// How long the default chain may take (region lookup included) before `no_credentials`. A
+/// metadata endpoint that accepts the connection and never answers would otherwise hold the
+/// command for about 17 s (aws-config's ECS provider: 5 s read timeout, three attempts; these
+/// timeouts are not configurable from outside aws-config).
+pub const CHAIN_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Where the credentials come from.
 #[derive(Debug, Clone, Default)]
@@ -67,12 +74,14 @@ pub async fn load(source: &Source) -> Result<Credentials, CliError> {
     if let Some(r) = &source.region {
         chain = chain.region(Region::new(r.clone()));
     }
-    chain
-        .build()
-        .await
-        .provide_credentials()
-        .await
-        .map_err(|e| no_credentials(source, &e))
+    let resolve = async { chain.build().await.provide_credentials().await };
+    match tokio::time::timeout(CHAIN_TIMEOUT, resolve).await {
+        Ok(result) => result.map_err(|e| no_credentials(source, &e)),
+        Err(_) => Err(no_credentials(
+            source,
+            &CredentialsError::provider_timed_out(CHAIN_TIMEOUT),
+        )),
+    }
 }
 
 /// The region of the profile / environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's

@@ -338,3 +338,73 @@ fn region_sources() {
     let out = keys(Run::new()).run(&contradict);
     assert_eq!((out.code, out.error_code()), (1, Some("region_mismatch")));
 }
+
+/// A credentials endpoint that accepts connections and never answers: every accepted socket is
+/// kept open, unread and unanswered, until the test ends.
+struct BlackHole {
+    port: u16,
+}
+
+impl BlackHole {
+    fn start() -> BlackHole {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming() {
+                match s {
+                    Ok(s) => held.push(s),
+                    Err(_) => break,
+                }
+            }
+        });
+        BlackHole { port }
+    }
+}
+
+/// The documented bound (cli/README.md): a credentials endpoint that hangs makes `dbtoken`
+/// fail with `no_credentials` within this many seconds.
+const HANG_BOUND_SECS: u64 = 5;
+
+fn fails_within_bound(run: Run, what: &str) {
+    let c = case("rds-basic");
+    let started = std::time::Instant::now();
+    let out = run.run(&c.args);
+    let took = started.elapsed();
+    assert_eq!(
+        out.error_code(),
+        Some("no_credentials"),
+        "{what}: {}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    assert!(
+        took < std::time::Duration::from_secs(HANG_BOUND_SECS),
+        "{what}: took {took:?} (bound {HANG_BOUND_SECS} s)"
+    );
+    println!("{what}: no_credentials after {took:?}");
+}
+
+#[test]
+fn imds_that_never_answers_fails_within_the_bound() {
+    let hole = BlackHole::start();
+    fails_within_bound(
+        Run::new().env("AWS_EC2_METADATA_DISABLED", "false").env(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            &format!("http://127.0.0.1:{}", hole.port),
+        ),
+        "IMDS",
+    );
+}
+
+#[test]
+fn ecs_endpoint_that_never_answers_fails_within_the_bound() {
+    let hole = BlackHole::start();
+    fails_within_bound(
+        Run::new().env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            &format!("http://127.0.0.1:{}/v2/credentials/abc", hole.port),
+        ),
+        "ECS",
+    );
+}

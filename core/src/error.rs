@@ -61,11 +61,15 @@ pub enum Error {
     TokenExpired,
     /// The token's signing time is in the future.
     TokenNotYetValid,
+    /// The credentials source failed and no cached token for the same target is still valid
+    /// for [`OUTAGE_FLOOR`](crate::cache::OUTAGE_FLOOR) seconds (raised by the front ends'
+    /// caches, which name the source and chain its error).
+    CredentialsUnavailable,
 }
 
 impl Error {
     /// Every variant, in declaration order (for tests and bindings that list the codes).
-    pub const ALL: [Error; 25] = [
+    pub const ALL: [Error; 26] = [
         Error::EmptyHost,
         Error::EmptyUser,
         Error::EmptyRegion,
@@ -91,6 +95,7 @@ impl Error {
         Error::SignatureMismatch,
         Error::TokenExpired,
         Error::TokenNotYetValid,
+        Error::CredentialsUnavailable,
     ];
 
     /// The stable, language-independent identifier of this error (`snake_case`).
@@ -121,6 +126,7 @@ impl Error {
             Error::SignatureMismatch => "signature_mismatch",
             Error::TokenExpired => "token_expired",
             Error::TokenNotYetValid => "token_not_yet_valid",
+            Error::CredentialsUnavailable => "credentials_unavailable",
         }
     }
 
@@ -190,6 +196,9 @@ impl Error {
             }
             Error::TokenExpired => "the token has expired",
             Error::TokenNotYetValid => "the token's signing time is in the future",
+            Error::CredentialsUnavailable => {
+                "the credentials source failed and no cached token is still valid: check the source (the cause is attached)"
+            }
         }
     }
 }

@@ -179,3 +179,62 @@ pub fn url_encode_string(input: &str) -> alloc::string::String {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// Expected values written by hand from RFC 3986 (section 2.3: `A-Z a-z 0-9 - . _ ~` are
+    /// unreserved and kept; every other byte of the UTF-8 text is `%` and two upper-case hex
+    /// digits, section 2.1).
+    const ENCODED: [(&str, &str); 12] = [
+        ("", ""),
+        ("AZaz09-._~", "AZaz09-._~"),
+        ("a b", "a%20b"),
+        ("/", "%2F"),
+        ("+", "%2B"),
+        ("=", "%3D"),
+        ("&", "%26"),
+        ("%", "%25"),
+        (":@?#[]", "%3A%40%3F%23%5B%5D"),
+        ("!$'()*,;", "%21%24%27%28%29%2A%2C%3B"),
+        ("ü", "%C3%BC"),
+        ("a/b+c==", "a%2Fb%2Bc%3D%3D"),
+    ];
+
+    #[test]
+    fn url_encode_follows_rfc_3986() {
+        for (plain, want) in ENCODED {
+            let mut buf = [0u8; 64];
+            assert_eq!(url_encode(plain, &mut buf).unwrap(), want, "{plain:?}");
+            assert_eq!(url_encoded_len(plain), want.len(), "{plain:?}");
+        }
+        // A token as it appears in a connection URL.
+        let token = "h:5432/?Action=connect&DBUser=u&X-Amz-Credential=AKID%2F20240115";
+        let mut buf = [0u8; 128];
+        assert_eq!(
+            url_encode(token, &mut buf).unwrap(),
+            "h%3A5432%2F%3FAction%3Dconnect%26DBUser%3Du%26X-Amz-Credential%3DAKID%252F20240115"
+        );
+    }
+
+    #[test]
+    fn url_encode_needs_room_for_the_encoded_text() {
+        let mut buf = [0u8; 5];
+        assert_eq!(url_encode("a b", &mut buf).unwrap(), "a%20b");
+        let mut short = [0u8; 4];
+        assert_eq!(
+            url_encode("a b", &mut short).unwrap_err(),
+            Error::BufferTooSmall
+        );
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn url_encode_string_follows_rfc_3986() {
+        for (plain, want) in ENCODED {
+            assert_eq!(url_encode_string(plain), want, "{plain:?}");
+        }
+    }
+}

@@ -23,6 +23,7 @@ the Rust core's, and every failure there is a :class:`TokenError` with a stable 
 
 import os as _os
 import sys as _sys
+import _thread
 import time as _time
 
 from ._errors import TokenError
@@ -30,6 +31,7 @@ from . import _dbtoken as _rs
 
 __all__ = [
     "Credentials",
+    "OUTAGE_FLOOR",
     "TokenCache",
     "TokenError",
     "TokenInfo",
@@ -46,6 +48,10 @@ __all__ = [
 ]
 
 __version__ = _rs.__version__
+
+#: Seconds a cached token must still be valid for to be handed out while the credentials source
+#: fails (``TokenCache``); the core's ``dbtoken::cache::OUTAGE_FLOOR``.
+OUTAGE_FLOOR = _rs.Cache.OUTAGE_FLOOR
 
 _RDS, _DSQL, _ELASTICACHE, _MEMORYDB = 0, 1, 2, 3
 _environ = _os.environ
@@ -450,15 +456,28 @@ class TokenCache:
     cache's state sits behind a lock in the extension, and that lock is never held while
     Python code (a credentials callable) runs. :meth:`token_async` resolves credentials from a
     callable or a botocore object in a worker thread, so the event loop is never blocked.
+
+    Faults (for a credentials callable or a botocore object, the sources that may do I/O):
+
+    * **One call at a time**: callers that arrive while the source is being called (threads,
+      asyncio tasks, or both) wait for that call and share its result instead of calling it
+      again.
+    * **Serving through an outage**: when the source raises, the cached token for this cache's
+      target is returned while it is still valid for :data:`OUTAGE_FLOOR` (5) more seconds; the
+      source is called again on the next call. With no such token, :class:`TokenError` with code
+      ``credentials_unavailable`` is raised, naming the source, with the source's exception as
+      ``__cause__``. A ``TypeError`` (a source of the wrong shape) is raised as it is.
     """
 
-    __slots__ = ("_cache", "_args", "_source")
+    __slots__ = ("_cache", "_args", "_source", "_lock", "_flight")
 
     def __init__(self, _kind, _host, _port, _user, _flag, *, region=None, credentials=None,
                  expires_in=900, refresh_margin=30):
         self._cache = _rs.Cache(refresh_margin)
         self._args = (_kind, _host, _port, _user, _flag, region, expires_in)
         self._source = credentials
+        self._lock = _thread.allocate_lock()
+        self._flight = None
         if _kind not in (0, 1, 2, 3):
             raise ValueError("unknown token kind")
 
@@ -502,23 +521,80 @@ class TokenCache:
         return self._cache.get(kind, host, port, user, flag, c[0], c[1], c[2], c[3], region,
                                expires_in, _now(now))
 
+    def _join(self):
+        """(future, leader): the source call in flight, or a new one this caller makes."""
+        from concurrent.futures import Future
+
+        with self._lock:
+            fut = self._flight
+            if fut is None:
+                fut = self._flight = Future()
+                return fut, True
+            return fut, False
+
+    def _land(self, fut, call):
+        """Runs ``call`` as the one source call in flight and publishes its outcome."""
+        try:
+            fut.set_result(call())
+        except BaseException as e:  # noqa: B036 - handed to every waiter, then re-raised there
+            fut.set_exception(e)
+        finally:
+            with self._lock:
+                self._flight = None
+
+    def _outage(self, cause, now):
+        """The cached token for this target while it is valid for OUTAGE_FLOOR more seconds;
+        else ``credentials_unavailable`` chained to ``cause``."""
+        kind, host, port, user, flag, region, expires_in = self._args
+        token = self._cache.outage(kind, host, port, user, flag, region, expires_in, _now(now))
+        if token is not None:
+            return token
+        raise _error(
+            "credentials_unavailable",
+            f"{_rs.error_message('credentials_unavailable')} [source: {_source_name(self._source)}]",
+        ) from cause
+
     def token(self, *, now=None):
         """A token with more than ``refresh_margin`` seconds left at ``now`` (default: the
         current time; an aware ``datetime`` or Unix seconds)."""
-        return self._get(_credentials(self._source), now)
+        source = self._source
+        if _static(source):
+            return self._get(_credentials(source), now)
+        fut, leader = self._join()
+        if leader:
+            self._land(fut, lambda: _credentials(source))
+        try:
+            c = fut.result()
+        except TypeError:
+            raise
+        except Exception as e:
+            return self._outage(e, now)
+        return self._get(c, now)
 
     async def token_async(self, *, now=None):
         """:meth:`token` for asyncio code. A credentials callable or botocore object (which may
         refresh over the network) runs in a worker thread (``asyncio.to_thread``); an ``async``
         credentials callable is awaited."""
         source = self._source
-        if source is None or type(source) is Credentials or isinstance(source, (Credentials, dict)):
-            c = _credentials(source)
-        else:
-            import asyncio
+        if _static(source):
+            return self._get(_credentials(source), now)
+        import asyncio
 
-            value = await asyncio.to_thread(_call_source, source)
-            c = _from_object(await value) if hasattr(value, "__await__") else value
+        fut, leader = self._join()
+        if leader:
+            try:
+                value = await asyncio.to_thread(_call_source, source)
+                c = _from_object(await value) if hasattr(value, "__await__") else value
+            except BaseException as e:  # noqa: B036 - handed to every waiter
+                self._land(fut, lambda: _reraise(e))
+            else:
+                self._land(fut, lambda: c)
+        try:
+            c = await asyncio.wrap_future(fut)
+        except TypeError:
+            raise
+        except Exception as e:
+            return self._outage(e, now)
         return self._get(c, now)
 
     def clear(self):
@@ -528,6 +604,24 @@ class TokenCache:
     def __repr__(self):
         kind = ("rds", "dsql", "elasticache", "memorydb")[self._args[0]]
         return f"TokenCache.{kind}(host={self._args[1]!r}, refresh_margin={self.refresh_margin})"
+
+
+def _static(source):
+    """Sources that do no I/O and are read on every call (no single flight, no outage)."""
+    return (source is None or type(source) is Credentials
+            or isinstance(source, (Credentials, dict)))
+
+
+def _source_name(source):
+    """A credentials source's name for messages (its type or function name; never a value)."""
+    name = getattr(source, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    return type(source).__name__
+
+
+def _reraise(e):
+    raise e
 
 
 def _call_source(source):

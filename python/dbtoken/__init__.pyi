@@ -6,6 +6,7 @@ from typing import Any, Awaitable, Callable, Literal, Mapping, Optional, Union
 from ._errors import TokenError as TokenError
 
 __all__ = [
+    "OUTAGE_FLOOR",
     "Credentials",
     "TokenCache",
     "TokenError",
@@ -23,6 +24,10 @@ __all__ = [
 ]
 
 __version__: str
+
+#: Seconds a cached token must still be valid for to be served while the credentials source
+#: fails (``TokenCache``).
+OUTAGE_FLOOR: int
 
 #: An aware ``datetime`` or Unix seconds.
 _Time = Union[datetime, int, float]

@@ -108,6 +108,19 @@ class Cache:
         now: object,
     ) -> str:
         """The cached token, or a new one signed at `now`."""
+    def outage(
+        self,
+        kind: int,
+        host: object,
+        port: object,
+        user: object,
+        flag: object,
+        region: object,
+        expires_in: object,
+        now: object,
+    ) -> Optional[str]:
+        """The cached token for the same target while valid for OUTAGE_FLOOR more seconds."""
+    OUTAGE_FLOOR: int
     def clear(self) -> None:
         """Forgets the cached token."""
     @property

@@ -7,8 +7,9 @@ class TokenError(ValueError):
     """A token could not be built, parsed or verified.
 
     ``code`` is the core's stable, language-independent identifier (``"invalid_region"``,
-    ``"region_mismatch"``, ``"credentials_expired"``, …; :func:`dbtoken.error_codes` lists
-    them all). The message never contains an input value or a secret.
+    ``"region_mismatch"``, ``"credentials_expired"``, ``"credentials_unavailable"``, …;
+    :func:`dbtoken.error_codes` lists them all). The message never contains an input value or a
+    secret.
     """
 
     def __init__(self, message: str, code: str) -> None:

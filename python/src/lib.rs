@@ -773,6 +773,43 @@ impl Cache {
         result.map_err(|e| token_error(py, e))
     }
 
+    /// The cached token for the same target, region and expiry while it is valid for
+    /// `dbtoken::cache::OUTAGE_FLOOR` more seconds at `now` (the credentials source failed);
+    /// `None` otherwise (the Python layer then raises `credentials_unavailable` with the cause).
+    #[allow(clippy::too_many_arguments)]
+    fn outage(
+        &self,
+        kind: u8,
+        host: &Bound<'_, PyAny>,
+        port: &Bound<'_, PyAny>,
+        user: &Bound<'_, PyAny>,
+        flag: &Bound<'_, PyAny>,
+        region: &Bound<'_, PyAny>,
+        expires_in: &Bound<'_, PyAny>,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<String>> {
+        let args = Args::new(
+            kind,
+            host,
+            port,
+            user,
+            flag,
+            || Ok((Txt::Raw(""), Txt::Raw(""), None, None)),
+            Some(region),
+            Some(expires_in),
+        )?;
+        let now = unix_time(now, "now")?;
+        let req = args.request(now);
+        Ok(lock(&self.inner)
+            .get_in_outage(&req, now)
+            .ok()
+            .map(|t| t.token.clone()))
+    }
+
+    /// `dbtoken::cache::OUTAGE_FLOOR`.
+    #[classattr]
+    const OUTAGE_FLOOR: u64 = dbtoken::cache::OUTAGE_FLOOR;
+
     fn clear(&self) {
         lock(&self.inner).clear();
     }

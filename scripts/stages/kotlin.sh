@@ -24,7 +24,7 @@ lib="$(bash bindings/generate.sh --out "$work/gen" --lang kotlin | sed -n 's/^li
 
 test_dir=bindings/kotlin/src/test/kotlin
 t0=$(date +%s)
-kotlinc -nowarn "$work/gen/kotlin/src/main/kotlin/dbtoken/dbtoken_uniffi.kt" "$test_dir/VectorsTest.kt" "$test_dir/HostileInputTest.kt" \
+kotlinc -nowarn "$work/gen/kotlin/src/main/kotlin/dbtoken/dbtoken_uniffi.kt" "$test_dir/VectorsTest.kt" "$test_dir/HostileInputTest.kt" "$test_dir/FaultsTest.kt" \
     -cp "$jna" -include-runtime -d "$work/test.jar" 2>&1 | grep -v '^warning: ' || true
 [[ -f "$work/test.jar" ]] || { echo "kotlinc failed" >&2; exit 1; }
 echo "kotlinc: $(( $(date +%s) - t0 ))s"
@@ -43,5 +43,6 @@ total_p=0 total_f=0 status=0
 # The vectors by their path relative to the test file.
 run VectorsTestKt "$test_dir/../../../../../tests/vectors"
 run hostile.HostileInputTestKt
+run faults.FaultsTestKt "$test_dir/../../../../../tests/vectors"
 echo "kotlin: $total_p passed, $total_f failed"
 exit $status

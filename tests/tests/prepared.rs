@@ -172,3 +172,68 @@ fn debug_shows_no_secret_and_no_token() {
         }
     }
 }
+
+/// `refresh(now, margin)` against every vector, with `now` = the vector's time: a token signed
+/// eight days before (stale even for a 7-day DSQL token) or hours after `now` (a clock stepped backwards) is re-signed at `now` and
+/// equals the vector; one signed a second before `now` is handed out unchanged.
+#[test]
+fn refresh_resigns_stale_and_future_tokens_to_the_vector() {
+    let mut checked = 0usize;
+    for case in token_cases() {
+        let req = case.input.request(&case.kind);
+        let t = req.signing_time;
+        let len = token_len(&req).unwrap();
+        for t0 in [t.checked_sub(86_400 * 8), Some(t + 3 * 3_600), Some(t + 1)]
+            .into_iter()
+            .flatten()
+        {
+            let Ok(len0) = token_len(&at(&req, t0)) else {
+                continue; // credentials already expired at t0
+            };
+            let mut p = Signer::new()
+                .prepare(&at(&req, t0), vec![0u8; len0.max(len) + 8])
+                .unwrap();
+            let tok = p.refresh(t, 30).unwrap();
+            assert_eq!(tok.as_str(), case.expected.token, "{}: from {t0}", case.id);
+            assert_eq!(tok.signing_time(), t, "{}", case.id);
+            checked += 1;
+        }
+        // Signed a second earlier and still fresh (when it lives long enough): unchanged.
+        if let Ok(len0) = token_len(&at(&req, t - 1)) {
+            let mut p = Signer::new()
+                .prepare(&at(&req, t - 1), vec![0u8; len0.max(len) + 8])
+                .unwrap();
+            let before = p.token().unwrap().as_str().to_owned();
+            let fresh = p.token().unwrap().expires_at() > t;
+            let tok = p.refresh(t, 0).unwrap();
+            if fresh {
+                assert_eq!(tok.as_str(), before, "{}", case.id);
+                assert_eq!(tok.signing_time(), t - 1, "{}", case.id);
+            }
+        }
+    }
+    assert!(checked > 200, "{checked}");
+}
+
+/// `TokenCache::get` signs at `now` (not at `req.signing_time`): after a token cached at a later
+/// time (a clock stepped backwards by hours) or long before, the cache hands out the vector's
+/// token at the vector's time.
+#[test]
+fn token_cache_at_the_vector_time_gives_the_vector() {
+    let mut checked = 0usize;
+    for case in token_cases() {
+        let req = case.input.request(&case.kind);
+        let t = req.signing_time;
+        for t0 in [t + 3 * 3_600, t.saturating_sub(86_400 * 8)] {
+            let mut cache = dbtoken::TokenCache::new(30);
+            if t0 != t && req.credentials.expires_at.is_none_or(|e| e > t0) {
+                cache.get(&req, t0).unwrap();
+            }
+            let tok = cache.get(&req, t).unwrap();
+            assert_eq!(tok.token, case.expected.token, "{}: after {t0}", case.id);
+            assert_eq!(tok.expires_at, case.expected.expires_at, "{}", case.id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 200, "{checked}");
+}

@@ -179,8 +179,11 @@ fn every_error_vector_gives_its_code() {
         failures.len(),
         failures.join("\n")
     );
-    // Every variant but the general presign's own is covered by the shared vectors.
-    for code in dbtoken::error_codes().filter(|c| *c != "invalid_request") {
+    // Every variant but the general presign's own and the caches' credentials_unavailable (no
+    // input gives it: a failing credentials source does) is covered by the shared vectors.
+    for code in dbtoken::error_codes()
+        .filter(|c| *c != "invalid_request" && *c != "credentials_unavailable")
+    {
         assert!(seen.contains(code), "errors.json has no case for {code}");
     }
 }

@@ -13,6 +13,9 @@ const KIND_ELASTICACHE = 2;
 const KIND_MEMORYDB = 3;
 const DEFAULT_EXPIRES_IN = 900;
 const DEFAULT_REFRESH_MARGIN = 30;
+// Seconds a token must still be valid for to be handed out while a credential provider fails:
+// the core's `dbtoken::cache::OUTAGE_FLOOR` (web/test/faults.test.mjs checks they agree).
+const OUTAGE_FLOOR = 5;
 
 /**
  * @param {object} glue the wasm-bindgen glue (`Cache`, `inspect`, `verify`, `__wbg_reset_state`)
@@ -21,8 +24,8 @@ const DEFAULT_REFRESH_MARGIN = 30;
 export function makeApi(glue, platform) {
   /** A dbtoken error: `code` is one of the core's stable codes (or `internal`). */
   class TokenError extends Error {
-    constructor(code, message) {
-      super(message);
+    constructor(code, message, options) {
+      super(message, options);
       Object.defineProperty(this, 'code', { value: code, enumerable: true });
     }
   }
@@ -439,6 +442,47 @@ export function makeApi(glue, platform) {
     return id;
   }
 
+  // One provider call at a time, and serving through a provider outage, for a signer whose
+  // credentials are a provider. Calls that arrive while the provider is being called share that
+  // call (and its failure). When the provider fails, the last token for the same target (a
+  // signer's configuration is fixed; DsqlSigner keeps one per action) is returned while it was
+  // signed at or before now and is valid for OUTAGE_FLOOR more seconds (the rule of the core's
+  // `TokenCache::get_in_outage`); otherwise TokenError `credentials_unavailable`, naming the
+  // provider, with its error as `cause`. A TypeError (a provider returning the wrong shape) is
+  // thrown as it is. The provider is called again at the next call.
+  class Faults {
+    #flight = null;
+    #last = [null, null];
+    credentials(fn, c) {
+      return (this.#flight ??= resolveCredentials(fn, c.credentials, c.expiresIn).finally(() => {
+        this.#flight = null;
+      }));
+    }
+    async token(fn, c, targetOf, i) {
+      let credentials;
+      try {
+        credentials = await this.credentials(fn, c);
+      } catch (cause) {
+        if (cause instanceof TypeError) throw cause;
+        const now = Math.floor(Date.now() / 1000);
+        const last = this.#last[i];
+        if (last !== null && last.signingTime <= now && last.expiresAt - now >= OUTAGE_FLOOR) return last.token;
+        const name = c.credentials.name || 'credential provider';
+        throw new TokenError(
+          'credentials_unavailable',
+          `the credentials source failed and no cached token is still valid: check the source (the cause is attached) [source: ${name}]`,
+          { cause },
+        );
+      }
+      const t = targetOf();
+      const now = Math.floor(Date.now() / 1000);
+      const token = sign(minter, t, credentialArgs(fn, credentials), now);
+      const info = JSON.parse(minter.info(token));
+      this.#last[i] = { token, signingTime: info.signingTime, expiresAt: info.expiresAt };
+      return token;
+    }
+  }
+
   function signerConfig(fn, configuration) {
     options(fn, configuration);
     if (configuration.profile !== undefined) {
@@ -453,16 +497,17 @@ export function makeApi(glue, platform) {
   class Signer {
     #config;
     #target = null;
+    #faults = new Faults();
     constructor(configuration) {
       this.#config = signerConfig('Signer', configuration);
     }
     async getAuthToken() {
       const c = this.#config;
       const fn = 'Signer.getAuthToken';
-      // Only a provider is awaited: plain credentials cost no extra microtask.
-      const credentials = typeof c.credentials === 'function' ? await resolveCredentials(fn, c.credentials, c.expiresIn) : c.credentials;
-      const t = this.#target ?? (this.#target = target(KIND_RDS, fn, c));
-      return sign(minter, t, credentialArgs(fn, credentials), Math.floor(Date.now() / 1000));
+      const targetOf = () => this.#target ?? (this.#target = target(KIND_RDS, fn, c));
+      if (typeof c.credentials === 'function') return this.#faults.token(fn, c, targetOf, 0);
+      // Plain credentials cost no extra microtask.
+      return sign(minter, targetOf(), credentialArgs(fn, c.credentials), Math.floor(Date.now() / 1000));
     }
   }
 
@@ -470,14 +515,15 @@ export function makeApi(glue, platform) {
   class DsqlSigner {
     #config;
     #targets = [null, null];
+    #faults = new Faults();
     constructor(configuration) {
       this.#config = signerConfig('DsqlSigner', configuration);
     }
     async #token(admin, fn) {
       const c = this.#config;
-      const credentials = typeof c.credentials === 'function' ? await resolveCredentials(fn, c.credentials, c.expiresIn) : c.credentials;
-      const t = this.#targets[+admin] ?? (this.#targets[+admin] = target(KIND_DSQL, fn, { ...c, admin }));
-      return sign(minter, t, credentialArgs(fn, credentials), Math.floor(Date.now() / 1000));
+      const targetOf = () => this.#targets[+admin] ?? (this.#targets[+admin] = target(KIND_DSQL, fn, { ...c, admin }));
+      if (typeof c.credentials === 'function') return this.#faults.token(fn, c, targetOf, +admin);
+      return sign(minter, targetOf(), credentialArgs(fn, c.credentials), Math.floor(Date.now() / 1000));
     }
     getDbConnectAuthToken() {
       return this.#token(false, 'DsqlSigner.getDbConnectAuthToken');
@@ -488,6 +534,7 @@ export function makeApi(glue, platform) {
   }
 
   return Object.freeze({
+    OUTAGE_FLOOR,
     rdsToken,
     dsqlToken,
     elastiCacheToken,

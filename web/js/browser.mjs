@@ -9,6 +9,7 @@ await init({ module_or_path: new URL('./dbtoken_wasm_bg.wasm', import.meta.url) 
 const api = makeApi(glue, {});
 
 export const {
+  OUTAGE_FLOOR,
   rdsToken,
   dsqlToken,
   elastiCacheToken,

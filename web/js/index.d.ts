@@ -142,7 +142,17 @@ export interface SignerConfig {
   profile?: undefined;
 }
 
-/** A drop-in for `@aws-sdk/rds-signer`'s `Signer`. */
+/**
+ * Seconds a signer's last token must still be valid for to be returned while its credential
+ * provider fails (the core's `dbtoken::cache::OUTAGE_FLOOR`).
+ */
+export declare const OUTAGE_FLOOR: number;
+
+/**
+ * A drop-in for `@aws-sdk/rds-signer`'s `Signer`. With a credential provider: concurrent calls
+ * share one provider call; when the provider fails, the last token is returned while it is valid
+ * for `OUTAGE_FLOOR` more seconds, else `TokenError` `credentials_unavailable` (with `cause`).
+ */
 export declare class Signer {
   constructor(configuration: SignerConfig);
   getAuthToken(): Promise<string>;
@@ -159,7 +169,7 @@ export interface DsqlSignerConfig {
   profile?: undefined;
 }
 
-/** A drop-in for `@aws-sdk/dsql-signer`'s `DsqlSigner`. */
+/** A drop-in for `@aws-sdk/dsql-signer`'s `DsqlSigner` (provider faults as for `Signer`). */
 export declare class DsqlSigner {
   constructor(configuration: DsqlSignerConfig);
   getDbConnectAuthToken(): Promise<string>;
@@ -193,6 +203,7 @@ export type TokenErrorCode =
   | 'signature_mismatch'
   | 'token_expired'
   | 'token_not_yet_valid'
+  | 'credentials_unavailable'
   /** The WebAssembly module trapped (a bug, or out of memory): it has been reloaded. */
   | 'internal';
 

@@ -2,6 +2,7 @@
 import api from './index.cjs';
 
 export const {
+  OUTAGE_FLOOR,
   rdsToken,
   dsqlToken,
   elastiCacheToken,

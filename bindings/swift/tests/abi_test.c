@@ -211,6 +211,140 @@ static RustBuffer copy_buffer(RustBuffer b) {
     return w_finish(&w);
 }
 
+// ---------------------------------------------------------------- a foreign CredentialsProvider
+
+// What the generated Swift does for a Swift CredentialsProvider: one vtable registered at load,
+// objects passed to Rust as odd handles (Swift's handle map), a result lowered as a Credentials
+// handle, a ProviderError serialized into the error buffer (status 1), any other error as its
+// description (status 2).
+#define PROVIDER_HANDLE 7u
+static uint64_t provider_creds;
+static int provider_failing, provider_calls, provider_clones, provider_frees;
+
+static void provider_free(uint64_t handle) { CHECK(handle == PROVIDER_HANDLE); provider_frees++; }
+static uint64_t provider_clone(uint64_t handle) { CHECK(handle == PROVIDER_HANDLE); provider_clones++; return handle; }
+static void provider_credentials(uint64_t handle, uint64_t *out, RustCallStatus *status) {
+    CHECK(handle == PROVIDER_HANDLE);
+    provider_calls++;
+    if (provider_failing == 1) {
+        W w = {0};
+        w_be(&w, 1, 4); // ProviderError.failed
+        w_str(&w, "SSO session expired");
+        status->code = 1;
+        status->errorBuf = w_finish(&w);
+    } else if (provider_failing == 2) {
+        status->code = 2;
+        status->errorBuf = str_arg("instance metadata unreachable");
+    } else {
+        *out = clone_credentials(provider_creds);
+    }
+}
+static const UniffiVTableCallbackInterfaceCredentialsProvider PROVIDER_VTABLE = {
+    provider_free, provider_clone, provider_credentials,
+};
+
+// A TokenTarget.
+static RustBuffer target_arg(const struct vector_case *v) {
+    W w = {0};
+    w_be(&w, (uint64_t)v->kind, 4);
+    switch (v->kind) {
+    case 1: w_str(&w, v->host); w_be(&w, v->port, 2); w_str(&w, v->user); break;
+    case 2: w_str(&w, v->host); w_u8(&w, (uint8_t)v->flag); break;
+    case 3: w_str(&w, v->host); w_str(&w, v->user); w_u8(&w, (uint8_t)v->flag); break;
+    default: w_str(&w, v->host); w_str(&w, v->user); break;
+    }
+    return w_finish(&w);
+}
+static RustBuffer opt_str_arg(const char *s) { W w = {0}; w_opt_str(&w, s); return w_finish(&w); }
+
+// TokenCache.getFrom at `now`: the token text, or NULL with *code set to the error code.
+static char *get_from(uint64_t cache, const struct vector_case *v, int64_t now, char **code) {
+    RustCallStatus s = st();
+    uint64_t c2 = uniffi_dbtoken_uniffi_fn_clone_tokencache(cache, &s);
+    OK(s);
+    s = st();
+    uint64_t tok = uniffi_dbtoken_uniffi_fn_method_tokencache_get_from(
+        c2, target_arg(v), PROVIDER_HANDLE, time_arg(now), opt_str_arg(v->region), v->expires_in, &s);
+    *code = NULL;
+    if (s.code == 1) {
+        *code = error_code(s.errorBuf);
+        return NULL;
+    }
+    OK(s);
+    char *text = token_text(tok);
+    free_token(tok);
+    return text;
+}
+
+static void provider_tests(void) {
+    const struct vector_case *v = &VECTORS[0];
+    begin("credentials-provider");
+    uniffi_dbtoken_uniffi_fn_init_callback_vtable_credentialsprovider(&PROVIDER_VTABLE);
+    provider_creds = credentials_new(v);
+    RustCallStatus s = st();
+    CHECK(uniffi_dbtoken_uniffi_fn_func_outage_floor_seconds(&s) == 5);
+    OK(s);
+    // The provider called through Rust's side of the interface.
+    s = st();
+    uint64_t c = uniffi_dbtoken_uniffi_fn_method_credentialsprovider_credentials(PROVIDER_HANDLE, &s);
+    OK(s);
+    if (s.code == 0) free_credentials(c);
+    CHECK(provider_calls == 1);
+    // A Rust-implemented provider (even handle): cloned, called, freed.
+    s = st();
+    uint64_t fixed = uniffi_dbtoken_uniffi_fn_func_fixed_credentials_provider(clone_credentials(provider_creds), &s);
+    OK(s);
+    CHECK((fixed & 1) == 0);
+    s = st();
+    uint64_t h = uniffi_dbtoken_uniffi_fn_clone_credentialsprovider(fixed, &s);
+    OK(s);
+    s = st();
+    c = uniffi_dbtoken_uniffi_fn_method_credentialsprovider_credentials(h, &s);
+    OK(s);
+    if (s.code == 0) {
+        s = st();
+        RustBuffer akid = uniffi_dbtoken_uniffi_fn_method_credentials_access_key_id(c, &s);
+        OK(s);
+        char *a = take_str(akid);
+        CHECK(strcmp(a, v->access_key_id) == 0);
+        free(a);
+    }
+    s = st();
+    uniffi_dbtoken_uniffi_fn_free_credentialsprovider(fixed, &s);
+    OK(s);
+
+    s = st();
+    uint64_t cache = uniffi_dbtoken_uniffi_fn_constructor_tokencache_new(30, &s);
+    OK(s);
+    char *code;
+    // Nothing cached and the provider fails (a ProviderError, then any other error).
+    for (int mode = 1; mode <= 2; mode++) {
+        provider_failing = mode;
+        CHECK(get_from(cache, v, v->signing_time, &code) == NULL);
+        CHECK(code && strcmp(code, "credentials_unavailable") == 0);
+        free(code);
+    }
+    // The provider works: the vector's token.
+    provider_failing = 0;
+    char *t0 = get_from(cache, v, v->signing_time, &code);
+    CHECK(t0 && strcmp(t0, v->token) == 0);
+    // It fails: the cached token while valid for the floor, then credentials_unavailable.
+    provider_failing = 2;
+    char *t1 = get_from(cache, v, v->signing_time + 10, &code);
+    CHECK(t1 && t0 && strcmp(t1, t0) == 0);
+    CHECK(get_from(cache, v, v->expires_at - 4, &code) == NULL);
+    CHECK(code && strcmp(code, "credentials_unavailable") == 0);
+    free(code);
+    CHECK(provider_calls == 6);
+    CHECK(provider_frees >= 5); // every handle lowered to Rust is released
+    free(t0); free(t1);
+    s = st();
+    uniffi_dbtoken_uniffi_fn_free_tokencache(cache, &s);
+    OK(s);
+    free_credentials(provider_creds);
+    end();
+}
+
 // ---------------------------------------------------------------- tests
 
 // ---------------------------------------------------------------- hostile input
@@ -858,6 +992,8 @@ int main(int argc, char **argv) {
     end();
 
     EXPECTED_CHECKSUMS(CHECKSUM_CASE)
+
+    provider_tests();
 
     // Every vector case: credentials -> request -> generate_token -> text, then the getters,
     // inspect and verify.

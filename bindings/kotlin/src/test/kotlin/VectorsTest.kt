@@ -270,6 +270,7 @@ fun main(args: Array<String>) {
     val unreachable = mapOf(
         "buffer_too_small" to "the bindings size the buffer themselves",
         "invalid_request" to "generic presign is not exposed",
+        "credentials_unavailable" to "comes from a failing credentials source, not from an input",
     )
     case("error-codes-complete") {
         val codesInFile = errors.map { it.obj()["code"].str() }.toSet()
