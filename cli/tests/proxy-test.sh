@@ -231,6 +231,30 @@ EOS
         stop_proxy "$PID" || true
     done
 
+    # An outage of the credentials source: the first call succeeds (credentials expiring in
+    # 120 s, inside the proxy's reload margin), every later call fails. Later logins get the
+    # cached token while it has at least the outage floor left, and the proxy says so.
+    : >"$calls"
+    cat >"$WORK/creds-outage.sh" <<EOS
+#!/bin/sh
+echo call >>"$calls"
+[ "\$(wc -l <"$calls")" -gt 1 ] && { echo "metadata service unreachable" >&2; exit 1; }
+printf '{"Version": 1, "AccessKeyId": "ASIAPROCESSEXAMPLE", "SecretAccessKey": "$SECRET", "SessionToken": "session-outage", "Expiration": "%s"}' "\$(date -u -d "+120 seconds" +%Y-%m-%dT%H:%M:%SZ)"
+EOS
+    chmod +x "$WORK/creds-outage.sh"
+    printf '[profile proc]\ncredential_process = %s\n' "$WORK/creds-outage.sh" >"$WORK/config-outage"
+    start_proxy pg-outage AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_CONFIG_FILE="$WORK/config-outage" -- \
+        postgres "${common[@]}" --username iam_user --profile proc
+    out=""
+    for _ in 1 2 3; do
+        out+=$(psql_ -h 127.0.0.1 -p "$PORT" -U x -d postgres -c "select 'outage-' || current_user") || true
+    done
+    check pg-credentials-outage-served-from-cache "outage-iam_useroutage-iam_useroutage-iam_user" "$out"
+    [[ $(wc -l <"$calls") -ge 3 ]] && ok "pg-credentials-outage-source-retried ($(wc -l <"$calls") calls)" \
+        || bad "pg-credentials-outage-source-retried: $(wc -l <"$calls") calls"
+    check pg-credentials-outage-logged "credentials unavailable" "$(cat "$WORK/pg-outage.log")"
+    stop_proxy "$PID" || true
+
     # Errors the client can read.
     start_proxy pg-wrong-ca -- postgres --target "$target" --region us-east-1 --ca-file "$WORK/other-ca.pem" --username iam_user
     out=$(psql_ -h 127.0.0.1 -p "$PORT" -U x -d postgres -c "select 1") || true

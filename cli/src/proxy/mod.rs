@@ -185,11 +185,10 @@ impl Proxy {
             }),
         };
         if stale {
-            let c = creds::load(&self.source).await.map_err(|e| {
-                st.cache.clear();
-                Failure::new("no_credentials", format!("cannot sign a token: {e}"))
-            })?;
-            st.credentials = Some(c);
+            match creds::load(&self.source).await {
+                Ok(c) => st.credentials = Some(c),
+                Err(e) => return self.through_outage(&st, now, &e.to_string()),
+            }
         }
         let aws = st
             .credentials
@@ -224,6 +223,35 @@ impl Proxy {
             ));
         }
         Ok(token)
+    }
+
+    /// The credentials source failed: the cached token for this target while it has at least
+    /// [`dbtoken::cache::OUTAGE_FLOOR`] seconds left (the core's outage rule, as in every front
+    /// end's cache), else the source's error. The source is tried again at the next login.
+    fn through_outage(&self, st: &TokenState, now: u64, error: &str) -> Result<String, Failure> {
+        // The outage rule matches the target, region and expiry setting, not the credentials.
+        let req = TokenRequest::rds(
+            &self.token_host,
+            self.token_port,
+            &self.username,
+            Credentials::new("", ""),
+            now,
+        )
+        .with_region(&self.region)
+        .with_expires_in(self.expires_in);
+        match st.cache.get_in_outage(&req, now) {
+            Ok(t) => {
+                log(format_args!(
+                    "credentials unavailable ({error}); serving the cached token valid until {}",
+                    timefmt::rfc3339(t.expires_at)
+                ));
+                Ok(t.token.clone())
+            }
+            Err(_) => Err(Failure::new(
+                "no_credentials",
+                format!("cannot sign a token: {error}"),
+            )),
+        }
     }
 
     /// A TCP connection to the target (Nagle off), within the connect timeout.
