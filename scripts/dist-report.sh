@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Prints the "Release artifacts" section of BENCHMARKS.md: each artifact's size against its
+# budget, and the Lambda-style cold start of the manylinux2014 x86_64 wheel (fresh interpreter,
+# import + first token) against bare `python -c pass` and botocore's generate_db_auth_token.
+#
+#   bash scripts/dist-report.sh [--runs N]      # uses dist/ (runs scripts/dist.sh if it is missing)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO=$PWD
+OUT=${DBTOKEN_DIST_OUT:-$REPO/dist}
+runs=60
+[[ "${1:-}" == "--runs" ]] && runs=$2
+VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+WHL=$OUT/dbtoken-$VERSION-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
+[[ -f "$OUT/SHA256SUMS" && -f "$WHL" ]] || bash scripts/dist.sh >&2
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dbtoken-dist-report.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+pip_target() { python3 -m pip install -q --disable-pip-version-check --no-compile --target "$@" >&2; }
+pip_target "$WORK/ours" --no-deps --no-index --only-binary=:all: --implementation cp \
+    --python-version 3.11 --platform manylinux2014_x86_64 "$WHL"
+botocore=$(sed -n 's/^botocore==//p' python/tests/requirements.txt)
+pip_target "$WORK/peer" --only-binary=:all: "botocore==$botocore"
+
+echo "## Release artifacts"
+echo
+echo "Built by \`bash scripts/dist.sh\`, checked by the \`dist\` stage (which fails when a budget is"
+echo "exceeded). MB = 10^6 bytes."
+echo
+echo "| artifact | bytes | budget |"
+echo "|---|---:|---:|"
+python3 scripts/dist_check.py sizes "$OUT" "$VERSION" | while read -r status size _ rest; do
+    name=${rest##* }
+    budget=$(sed -n 's/.*budget *\([0-9,]*\) B.*/\1 B/p' <<<"$rest")
+    echo "| \`$name\` | $size | ${budget:-–} |"
+done
+echo
+echo "### Lambda-style cold start (manylinux2014 x86_64 wheel, budget ≤ 2× bare Python)"
+echo
+echo "Machine: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs. Command:"
+echo "\`python3 scripts/dist_coldstart.py --runs $runs\` (each run a fresh \`python3 -c\`; the wheel and"
+echo "botocore $botocore installed with \`pip install --target\`, as in a deployment package)."
+echo
+python3 scripts/dist_coldstart.py --python python3 --pythonpath "$WORK/ours" \
+    --peer-pythonpath "$WORK/peer" --runs "$runs"
