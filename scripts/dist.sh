@@ -82,7 +82,7 @@ fi
 # A layer zip holds python/<package>: what `pip install --target python/` makes from the
 # manylinux2014 wheel (no dependencies: the package has none, boto3 is not needed), without
 # bytecode (the host's .pyc would not match the Lambda runtime's Python anyway). Entries are
-# sorted with fixed timestamps, so the zip is reproducible.
+# sorted with fixed timestamps, so the same wheel always gives the same zip.
 if want layers; then
     step "Lambda layers"
     rm -f "$OUT"/dbtoken-*-lambda-layer-*.zip
