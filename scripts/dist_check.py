@@ -116,13 +116,14 @@ def cmd_static(args):
     problems = []
     if machine(path) != MACHINE[arch]:
         problems.append(f"machine is {machine(path)!r}")
-    if re.search(r"^\s*INTERP\b", readelf("-l", path), re.M):
+    interp = bool(re.search(r"^\s*INTERP\b", readelf("-l", path), re.M))
+    if interp:
         problems.append("has a program interpreter (PT_INTERP): dynamically linked")
     libs = needed(path)
     if libs:
         problems.append("needs shared libraries: " + ", ".join(libs))
-    print(f"{'FAIL' if problems else 'ok'} {Path(path).name}: {machine(path)}; no INTERP: "
-          f"{'INTERP' not in ' '.join(problems)}; NEEDED {', '.join(libs) or '-'}")
+    print(f"{'FAIL' if problems else 'ok'} {Path(path).name}: {machine(path)}; "
+          f"PT_INTERP {'yes' if interp else 'none'}; NEEDED {', '.join(libs) or 'none'}")
     for p in problems:
         print(f"     {p}")
     return 1 if problems else 0

@@ -17,7 +17,7 @@
 #     rds-basic vector token (x86_64 on 3.9 and 3.11, arm64 under qemu);
 #   - the sdist builds a manylinux2014 wheel (pip wheel, maturin backend) that signs rds-basic;
 #   - both static CLIs print the rds-basic token (aarch64 under qemu); readelf/file/ldd: no
-#     interpreter, no shared library;
+#     interpreter, no shared library (the same check rejects /bin/ls);
 #   - the npm tarball holds the package at the workspace version;
 #   - cold start (fresh interpreter, import + first token) <= 2x `python -c pass`.
 # Environment: DBTOKEN_DIST_OUT (default dist/), DBTOKEN_DIST_TARGET (default
@@ -251,6 +251,13 @@ cli() {  # BIN ARCH [RUNNER]
 }
 check "static CLI x86_64-unknown-linux-musl" cli "$CLI_X86" x86_64
 check "static CLI aarch64-unknown-linux-musl (qemu)" cli "$CLI_ARM" aarch64 qemu-aarch64-static
+static_control() {
+    if python3 scripts/dist_check.py static /bin/ls --arch x86_64; then
+        echo "the static check accepted /bin/ls"; return 1
+    fi
+    echo "control: /bin/ls (dynamically linked) rejected"
+}
+check "static check rejects a dynamic executable (control)" static_control
 
 npm_tarball() {
     local v
