@@ -252,10 +252,10 @@ cli() {  # BIN ARCH [RUNNER]
 check "static CLI x86_64-unknown-linux-musl" cli "$CLI_X86" x86_64
 check "static CLI aarch64-unknown-linux-musl (qemu)" cli "$CLI_ARM" aarch64 qemu-aarch64-static
 static_control() {
-    if python3 scripts/dist_check.py static /bin/ls --arch x86_64; then
-        echo "the static check accepted /bin/ls"; return 1
+    if python3 scripts/dist_check.py static /bin/ls --arch x86_64 >"$WORK/ctl.txt"; then
+        cat "$WORK/ctl.txt"; echo "the static check accepted /bin/ls"; return 1
     fi
-    echo "control: /bin/ls (dynamically linked) rejected"
+    echo "control: /bin/ls rejected ($(tail -n +2 "$WORK/ctl.txt" | tr -s ' ' | tr '\n' ';'))"
 }
 check "static check rejects a dynamic executable (control)" static_control
 
