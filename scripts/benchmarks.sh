@@ -8,7 +8,8 @@
 # `aws rds generate-db-auth-token` (cli/bench/cold-start.sh); `dbtoken proxy` vs direct
 # connections (cli/bench/proxy-bench.sh, root only); Python vs botocore
 # (python/bench/bench.py, python/bench/cold_start.sh); npm package vs @aws-sdk/rds-signer
-# (web/bench/run.mjs). Benchmarks are never run as tests; CI runs only a smoke pass.
+# (web/bench/run.mjs); release artifact sizes and cold start (scripts/dist-report.sh; builds
+# dist/ first if it is missing). Benchmarks are never run as tests; CI runs only a smoke pass.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
@@ -75,6 +76,9 @@ npm --prefix web run build >&2
     (cd web && node bench/run.mjs "${quick[@]}")
 } >"$out/web.md"
 
+echo "== release artifacts (sizes, Lambda-style cold start)" >&2
+bash scripts/dist-report.sh >"$out/dist.md"
+
 {
     cat <<HEADER
 # Benchmarks
@@ -98,5 +102,7 @@ HEADER
     cat "$out/web.md"
     echo
     cat "$out/sizes.md"
+    echo
+    cat "$out/dist.md"
 } >"$repo/BENCHMARKS.md"
 echo "wrote BENCHMARKS.md" >&2

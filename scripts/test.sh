@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL_STAGES=(core cli python web kotlin swift-abi bench-smoke hardening)
+ALL_STAGES=(core cli python web kotlin swift-abi bench-smoke hardening dist)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL_STAGES[@]}")
 

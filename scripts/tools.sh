@@ -8,6 +8,8 @@
 #   scripts/tools.sh kotlin            kotlinc (npm kotlin-compiler) + JNA (apt)
 #   scripts/tools.sh miri              nightly miri + rust-src + `cargo miri setup`
 #   scripts/tools.sh fuzz              cargo-fuzz
+#   scripts/tools.sh dist              release builds: zig, cargo-zigbuild, auditwheel, rustup cross
+#                                      targets, qemu-user-static, arm64 + bullseye Debian roots
 #   scripts/tools.sh env               print `export PATH=...` lines:  eval "$(scripts/tools.sh env)"
 #
 # Sourcing the file (`. scripts/tools.sh`) is the same as `eval "$(scripts/tools.sh env)"`:
@@ -35,6 +37,15 @@ KOTLIN_VERSION=2.4.20
 CARGO_FUZZ_VERSION=0.13.2
 WASM_BINDGEN_FALLBACK=0.2.130
 WASM_TARGETS=(wasm32-unknown-unknown thumbv7em-none-eabi)
+# Release artifacts (scripts/dist.sh, stage dist).
+ZIGLANG_VERSION=0.15.2
+AUDITWHEEL_VERSION=6.8.2
+CARGO_ZIGBUILD_VERSION=0.24.1
+DIST_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+# pytest for the interpreters in the Debian roots (pytest 9 needs Python >= 3.10).
+PYTEST_PY39_VERSION=8.4.2
+PYTEST_PY39_BACKPORTS=(exceptiongroup==1.3.0 tomli==2.2.1)
+DEBIAN_MIRROR=http://deb.debian.org/debian
 
 die() { echo "tools.sh: error: $*" >&2; exit 1; }
 say() { printf '%-18s %s\n' "$1" "$2"; }
@@ -270,6 +281,130 @@ cmd_fuzz() {
     say cargo-fuzz "$CARGO_FUZZ_VERSION installed ($(took "$t0")): $bin"
 }
 
+# ---------------------------------------------------------------- dist
+# A Debian root for another architecture or release, without touching the host's dpkg: apt-get
+# with its own state/cache/sources downloads the packages, `dpkg-deb -x` unpacks them into DIR.
+# debian_root NAME ARCH SUITE PKG...  ->  $CACHE/roots/NAME (a stamp file marks it complete)
+debian_root() {
+    local name="$1" arch="$2" suite="$3"; shift 3
+    local dir="$CACHE/roots/$name" st="$CACHE/roots/$name.apt" want="$arch $suite $*"
+    lock "root-$name"
+    if [[ -f "$dir/.dbtoken-root" && "$(cat "$dir/.dbtoken-root")" == "$want" ]]; then
+        say "root $name" "already extracted: $dir ($want)"
+        return
+    fi
+    local t0; t0=$(now)
+    rm -rf "$dir" "$st"
+    mkdir -p "$st/lists/partial" "$st/archives/partial"
+    local key=/usr/share/keyrings/debian-archive-keyring.gpg
+    {
+        echo "deb [arch=$arch signed-by=$key] $DEBIAN_MIRROR $suite main"
+        echo "deb [arch=$arch signed-by=$key] $DEBIAN_MIRROR-security $suite-security main"
+    } >"$st/sources.list"
+    : >"$st/status"
+    local o=(-o "Dir::State=$st" -o "Dir::State::Lists=$st/lists" -o "Dir::State::status=$st/status"
+        -o "Dir::Cache=$st" -o "Dir::Cache::archives=$st/archives" -o "Dir::Etc::SourceList=$st/sources.list"
+        -o Dir::Etc::SourceParts=/nonexistent -o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
+        -o Debug::NoLocking=1 -o APT::Install-Recommends=0 -o APT::Get::AllowUnauthenticated=0)
+    run_logged "root-$name-update" apt-get "${o[@]}" update -q
+    run_logged "root-$name-download" apt-get "${o[@]}" install -y -q --download-only "$@"
+    mkdir -p "$dir"
+    local deb
+    for deb in "$st"/archives/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+    rm -rf "$st"
+    echo "$want" >"$dir/.dbtoken-root"
+    say "root $name" "extracted ($(took "$t0")): $dir ($want)"
+}
+
+# pytest as a plain directory for one Python version (put on PYTHONPATH), pure-Python wheels
+# only. pip's --python-version picks wheels but evaluates dependency markers for the host's
+# Python, so backports a version needs are named explicitly.
+pytest_dir() {
+    local pyver="$1" dir="$CACHE/dist/pytest-py$1"
+    shift
+    local spec="$*"
+    lock "pytest-py$pyver"
+    if [[ -f "$dir/.dbtoken-spec" && "$(cat "$dir/.dbtoken-spec")" == "$spec" ]]; then
+        say "pytest py$pyver" "$spec already installed: $dir"
+        return
+    fi
+    local t0; t0=$(now)
+    rm -rf "$dir"
+    run_logged "pytest-py$pyver" python3 -m pip install -q --disable-pip-version-check --no-compile \
+        --only-binary=:all: --python-version "$pyver" --implementation py --target "$dir" "$@"
+    echo "$spec" >"$dir/.dbtoken-spec"
+    say "pytest py$pyver" "$spec installed ($(took "$t0")): $dir"
+}
+
+cmd_dist() {
+    cmd_apt qemu-user-static file binutils debian-archive-keyring
+
+    local t installed
+    installed=$(cd "$REPO" && rustup target list --installed)
+    for t in "${DIST_TARGETS[@]}"; do
+        if grep -qx "$t" <<<"$installed"; then
+            say "$t" "already installed"
+        else
+            local t0; t0=$(now)
+            # shellcheck disable=SC2016
+            run_logged "rustup-target-$t" bash -c 'cd "$1" && rustup target add "$2"' _ "$REPO" "$t"
+            say "$t" "installed ($(took "$t0"))"
+        fi
+    done
+
+    # maturin + zig + auditwheel in their own venv (the python venv's maturin stays as it is).
+    local venv="$CACHE/venv-dist" specs
+    specs=("maturin==$MATURIN_VERSION" "ziglang==$ZIGLANG_VERSION" "auditwheel==$AUDITWHEEL_VERSION")
+    (
+        lock venv-dist
+        make_venv "$venv"
+        local have
+        have=$(venv_versions "$venv/bin/python" "${specs[@]}")
+        if [[ "$have" == *" MISSING"* ]] || ! grep -qxF -- "${specs[*]}" "$venv/.dbtoken-requests" 2>/dev/null; then
+            local t0; t0=$(now)
+            run_logged pip-venv-dist "$venv/bin/python" -m pip install -q --disable-pip-version-check "${specs[@]}"
+            echo "${specs[*]}" >"$venv/.dbtoken-requests"
+            say venv-dist "installed ($(took "$t0")): ${specs[*]}"
+        else
+            say venv-dist "already installed: ${specs[*]}"
+        fi
+    )
+
+    local root="$CACHE/cargo-zigbuild" bin
+    bin="$root/bin/cargo-zigbuild"
+    (
+        lock cargo-zigbuild
+        if [[ -x "$bin" ]] && [[ "$("$bin" --version 2>/dev/null)" == *" $CARGO_ZIGBUILD_VERSION" ]]; then
+            say cargo-zigbuild "$CARGO_ZIGBUILD_VERSION already installed: $bin"
+        else
+            local t0; t0=$(now)
+            run_logged cargo-zigbuild cargo install cargo-zigbuild --locked \
+                --version "=$CARGO_ZIGBUILD_VERSION" --root "$root"
+            [[ "$("$bin" --version)" == *" $CARGO_ZIGBUILD_VERSION" ]] || die "cargo-zigbuild at $bin is not $CARGO_ZIGBUILD_VERSION"
+            say cargo-zigbuild "$CARGO_ZIGBUILD_VERSION installed ($(took "$t0")): $bin"
+        fi
+    )
+
+    # $CACHE/dist-bin: zig (from the ziglang wheel), cargo-zigbuild, maturin and auditwheel of
+    # the dist venv. Only scripts/dist.sh and the dist stage put it on PATH.
+    local shim="$CACHE/dist-bin" zig
+    zig=$("$venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
+    [[ -x "$zig" ]] || die "no zig binary at $zig"
+    mkdir -p "$shim"
+    ln -sfn "$zig" "$shim/zig"
+    ln -sfn "$bin" "$shim/cargo-zigbuild"
+    ln -sfn "$venv/bin/maturin" "$shim/maturin"
+    ln -sfn "$venv/bin/auditwheel" "$shim/auditwheel"
+    say zig "$("$shim/zig" version): $shim/zig"
+
+    # Interpreters to run the wheels on: arm64 CPython 3.11 (under qemu-aarch64-static) and
+    # amd64 CPython 3.9 (Debian bullseye; its own loader), plus pytest for each version.
+    debian_root bookworm-arm64 arm64 bookworm python3.11
+    debian_root bullseye-amd64 amd64 bullseye python3.9
+    pytest_dir 3.11 "pytest==$PYTEST_VERSION"
+    pytest_dir 3.9 "pytest==$PYTEST_PY39_VERSION" "${PYTEST_PY39_BACKPORTS[@]}"
+}
+
 # ---------------------------------------------------------------- env
 # Only tool directories go on PATH; the venvs' own python/pip stay off PATH (a `bin` dir of
 # symlinks exposes maturin, pytest and aws), use DBTOKEN_VENV / DBTOKEN_AWSCLI_VENV for the rest.
@@ -299,10 +434,11 @@ cmd_env() {
     [[ -d "$CACHE/venv" ]] && echo "export DBTOKEN_VENV=$(printf '%q' "$CACHE/venv")"
     [[ -d "$CACHE/venv-awscli" ]] && echo "export DBTOKEN_AWSCLI_VENV=$(printf '%q' "$CACHE/venv-awscli")"
     [[ -f /usr/share/java/jna.jar ]] && echo "export DBTOKEN_JNA_JAR=/usr/share/java/jna.jar"
+    [[ -d "$CACHE/dist-bin" ]] && echo "export DBTOKEN_DIST_BIN=$(printf '%q' "$CACHE/dist-bin")"
     return 0
 }
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
     local cmd="${1:-}"
@@ -315,6 +451,7 @@ main() {
         kotlin) cmd_kotlin ;;
         miri)   cmd_miri ;;
         fuzz)   cmd_fuzz ;;
+        dist)   cmd_dist ;;
         env)    cmd_env ;;
         -h|--help|help) usage ;;
         *) usage >&2; die "unknown subcommand '${cmd}'" ;;
