@@ -13,10 +13,10 @@
 #   scripts/dist.sh            everything
 #   scripts/dist.sh wheels cli only these parts (wheels sdist layers cli npm; layers need wheels)
 #
-# Cross builds use their own target dir ($DBTOKEN_DIST_TARGET, default
-# ~/.cache/dbtoken-tools/target-dist): they do not invalidate the other stages' builds in
-# target/, and a kept machine (or a CI cache of ~/.cache) reuses the compiled dependencies
-# (aws-lc-sys and the AWS SDK crates are most of the time) from one clone to the next.
+# Cross builds use their own target dir ($DBTOKEN_DIST_TARGET, default target/dist): they do
+# not invalidate the other stages' builds in target/. It stays inside the checkout on purpose:
+# cargo decides freshness by file times, so a target dir shared by two checkouts can hand one
+# of them crates compiled from the other's sources.
 # The npm part reuses the web stage's build in target/. Checks: scripts/stages/dist.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,7 +37,7 @@ VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Carg
 scripts/tools.sh dist
 eval "$(scripts/tools.sh env)"
 export PATH="$DBTOKEN_DIST_BIN:$PATH" PIP_ROOT_USER_ACTION=ignore
-DIST_TARGET=${DBTOKEN_DIST_TARGET:-$DBTOKEN_TOOLS/target-dist}
+DIST_TARGET=${DBTOKEN_DIST_TARGET:-$REPO/target/dist}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dbtoken-dist.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

@@ -21,7 +21,7 @@
 #   - the npm tarball holds the package at the workspace version;
 #   - cold start (fresh interpreter, import + first token) <= 2x `python -c pass`.
 # Environment: DBTOKEN_DIST_OUT (default dist/), DBTOKEN_DIST_TARGET (default
-#              ~/.cache/dbtoken-tools/target-dist),
+#              target/dist),
 #              DBTOKEN_DIST_SKIP_BUILD=1 checks an existing dist/ without rebuilding.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -38,7 +38,7 @@ fi
 echo "dist: build $(( $(date +%s) - t_build ))s"
 eval "$(scripts/tools.sh env)"
 export PATH="$DBTOKEN_DIST_BIN:$PATH"
-DIST_TARGET=${DBTOKEN_DIST_TARGET:-$DBTOKEN_TOOLS/target-dist}
+DIST_TARGET=${DBTOKEN_DIST_TARGET:-$REPO/target/dist}
 ROOTS=$DBTOKEN_TOOLS/roots
 ARM=$ROOTS/bookworm-arm64
 BULL=$ROOTS/bullseye-amd64
