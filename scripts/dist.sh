@@ -116,14 +116,16 @@ fi
 
 # ---------------------------------------------------------------- static CLI
 # musl targets link statically (Rust's default crt-static for musl); zig is the C compiler and
-# linker (aws-lc-sys compiles C). Symbols are stripped. Both targets in one cargo run: the
-# host-side build scripts and proc macros are built once, and the two targets share the cores.
+# linker (aws-lc-sys compiles C). Symbols are stripped, and the release binaries get whole-program
+# (fat) LTO: 8.5 MB instead of 9.9 MB for x86_64 with the workspace's thin LTO, for about a
+# minute more of build. Both targets in one cargo run: the host-side build scripts and proc
+# macros are built once, and the two targets share the cores.
 if want cli; then
     step "static CLI (cargo zigbuild)"
     cli_targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
     for target in "${cli_targets[@]}"; do rm -f "$OUT/dbtoken-$VERSION-$target"; done
     timed cli env CARGO_TARGET_DIR="$DIST_TARGET" CARGO_PROFILE_RELEASE_STRIP=symbols \
-        cargo zigbuild --release --locked -p dbtoken-cli "${cli_targets[@]/#/--target=}"
+        CARGO_PROFILE_RELEASE_LTO=fat cargo zigbuild --release --locked -p dbtoken-cli "${cli_targets[@]/#/--target=}"
     for target in "${cli_targets[@]}"; do
         cp "$DIST_TARGET/$target/release/dbtoken" "$OUT/dbtoken-$VERSION-$target"
         echo "dbtoken-$VERSION-$target: $(stat -c %s "$OUT/dbtoken-$VERSION-$target") B"
