@@ -40,35 +40,14 @@ set -euo pipefail
 
 MARKER=.dbtoken-mysql-iam
 PAM_TAG="# dbtoken mysql-iam.sh"
+NAME=mysql-iam.sh
+PAM_GLOB="/etc/pam.d/dbtoken-mysql-*"
 DATABASE=dbtoken
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-
-die() { echo "mysql-iam.sh: error: $*" >&2; exit 1; }
-log() { echo "mysql-iam.sh: $*" >&2; }
+# shellcheck source=lib/iam-server.sh
+. "$HERE/lib/iam-server.sh"
 
 need_root() { [[ $EUID -eq 0 ]] || die "must run as root (writes /etc/pam.d and runs mariadbd as mysql)"; }
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-port_in_use() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-have_pam_script() {
-    local f
-    for f in /lib/*/security/pam_script.so /usr/lib/*/security/pam_script.so; do [[ -f "$f" ]] && return 0; done
-    return 1
-}
 
 have_mariadb() {
     command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || return 1
@@ -80,24 +59,6 @@ have_mariadb() {
 admin_sql() { mariadb --no-defaults --socket="$1/run/mysqld.sock" -u root --batch --skip-column-names -e "$2"; }
 
 # ------------------------------------------------------------------ cleanup helpers
-remove_pam_service() {
-    local svc="$1" f="/etc/pam.d/$1"
-    [[ -n "$svc" && -f "$f" ]] || return 0
-    if grep -q "^$PAM_TAG" "$f"; then rm -f "$f"; else log "not removing $f (not created by mysql-iam.sh)"; fi
-}
-
-# Remove PAM service files left by instances whose state dir is gone.
-gc_pam_services() {
-    local f dir
-    for f in /etc/pam.d/dbtoken-mysql-*; do
-        [[ -f "$f" ]] || continue
-        grep -q "^$PAM_TAG" "$f" || continue
-        dir=$(sed -n "s/^$PAM_TAG instance: //p" "$f")
-        if [[ -z "$dir" || ! -f "$dir/$MARKER" ]]; then
-            rm -f "$f" && log "removed stale $f"
-        fi
-    done
-}
 
 # server_pid DIR: the running mariadbd of this instance, if any.
 server_pid() {
@@ -143,31 +104,6 @@ start_cleanup() {
         log "start failed; cleaning up"
         stop_instance "$START_DIR"
     fi
-}
-
-validate_path() {
-    [[ "$1" =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "$2 must be an absolute path of [A-Za-z0-9._/+-] (got '$1')"
-}
-
-# make_tls DIR: a throwaway CA and a server certificate for 127.0.0.1 / localhost.
-make_tls() {
-    local t="$1/tls"
-    mkdir -p "$t"
-    (
-        cd "$t"
-        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dbtoken mysql-iam.sh test CA" \
-            -keyout ca-key.pem -out ca.pem
-        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server-key.pem -out server.csr
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
-            -extfile ext.cnf -out server-cert.pem
-        rm -f server.csr ext.cnf ca.srl ca-key.pem
-    ) >"$1/log/openssl.log" 2>&1 || { cat "$1/log/openssl.log" >&2; die "openssl failed"; }
-    chown root:root "$t" "$t/ca.pem"
-    chmod 0755 "$t"
-    chmod 0644 "$t/ca.pem" "$t/server-cert.pem"
-    chown mysql:mysql "$t/server-key.pem"
-    chmod 0400 "$t/server-key.pem"
 }
 
 cmd_start() {
@@ -231,7 +167,7 @@ cmd_start() {
     (umask 077; printf '%s' "$secret" >"$dir/secret")
     chown mysql:mysql "$dir/secret"
     chmod 0400 "$dir/secret"
-    make_tls "$dir"
+    make_tls "$dir" mysql rsa
 
     local port svc started=0
     for _ in 1 2 3 4 5; do

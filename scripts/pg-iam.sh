@@ -37,57 +37,18 @@ set -euo pipefail
 
 PGBIN=/usr/lib/postgresql/15/bin
 MARKER=.dbtoken-pg-iam
+NAME=pg-iam.sh
+PAM_TAG="# dbtoken pg-iam.sh"
+PAM_GLOB="/etc/pam.d/dbtoken-*"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-
-die() { echo "pg-iam.sh: error: $*" >&2; exit 1; }
-log() { echo "pg-iam.sh: $*" >&2; }
+# shellcheck source=lib/iam-server.sh
+. "$HERE/lib/iam-server.sh"
 
 need_root() { [[ $EUID -eq 0 ]] || die "must run as root (writes /etc/pam.d and runs initdb via runuser)"; }
 
 as_pg() { runuser -u postgres -- "$@"; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-port_in_use() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-have_pam_script() {
-    local f   # globbed at call time: the module may have been installed a moment ago
-    for f in /lib/*/security/pam_script.so /usr/lib/*/security/pam_script.so; do [[ -f "$f" ]] && return 0; done
-    return 1
-}
-
 # ------------------------------------------------------------------ cleanup helpers
-# Remove the PAM service file of an instance (only if it is ours).
-remove_pam_service() {
-    local svc="$1" f="/etc/pam.d/$1"
-    [[ -n "$svc" && -f "$f" ]] || return 0
-    if grep -q "^# dbtoken pg-iam.sh" "$f"; then rm -f "$f"; else log "not removing $f (not created by pg-iam.sh)"; fi
-}
-
-# Remove PAM service files left by instances whose state dir is gone (crashes, rm -rf by hand).
-gc_pam_services() {
-    local f dir
-    for f in /etc/pam.d/dbtoken-*; do
-        [[ -f "$f" ]] || continue
-        grep -q "^# dbtoken pg-iam.sh" "$f" || continue
-        dir=$(sed -n 's/^# dbtoken pg-iam.sh instance: //p' "$f")
-        if [[ -z "$dir" || ! -f "$dir/$MARKER" ]]; then
-            rm -f "$f" && log "removed stale $f"
-        fi
-    done
-}
 
 # stop_instance DIR: best effort, never fails half-way (each step runs regardless of the others).
 stop_instance() {
@@ -106,29 +67,6 @@ stop_instance() {
     log "stopped${PORT:+ (port $PORT)}, removed ${PAM_SERVICE:+/etc/pam.d/$PAM_SERVICE and }$dir"
 }
 
-# ------------------------------------------------------------------ TLS
-# make_tls DIR: a throwaway CA and a server certificate for 127.0.0.1 / localhost (P-256 keys).
-make_tls() {
-    local t="$1/tls"
-    mkdir -p "$t"
-    (
-        cd "$t"
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-            -subj "/CN=dbtoken pg-iam.sh test CA" -keyout ca-key.pem -out ca.pem
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
-            -keyout server-key.pem -out server.csr
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
-            -extfile ext.cnf -out server-cert.pem
-        rm -f server.csr ext.cnf ca.srl ca-key.pem
-    ) >"$1/log/openssl.log" 2>&1 || { cat "$1/log/openssl.log" >&2; die "openssl failed"; }
-    chown root:root "$t" "$t/ca.pem" "$t/server-cert.pem"
-    chmod 0755 "$t"
-    chmod 0644 "$t/ca.pem" "$t/server-cert.pem"
-    chown postgres:postgres "$t/server-key.pem"
-    chmod 0400 "$t/server-key.pem"
-}
-
 # ------------------------------------------------------------------ start
 start_cleanup() {
     local rc=$?
@@ -136,11 +74,6 @@ start_cleanup() {
         log "start failed; cleaning up"
         stop_instance "$START_DIR"
     fi
-}
-
-validate_path() {
-    # pam.d options are space-separated and PostgreSQL config values are quoted: keep paths simple.
-    [[ "$1" =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "$2 must be an absolute path of [A-Za-z0-9._/+-] (got '$1')"
 }
 
 cmd_start() {
@@ -202,7 +135,7 @@ cmd_start() {
     chmod 0755 "$dir/run" "$dir/log"
     chown root:root "$dir/pam"
     chmod 0755 "$dir/pam"
-    make_tls "$dir"
+    make_tls "$dir" postgres ec
 
     # The binary: copied so the postgres user can run it wherever it was built (e.g. under /root).
     install -o root -g root -m 0755 "$DBTOKEN_BIN" "$dir/pam/dbtoken"
